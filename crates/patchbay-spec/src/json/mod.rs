@@ -1,0 +1,94 @@
+//! Tolerant JSON reader: real connector files are not always strict JSON.
+//!
+//! PLACEHOLDER — being written in its own worktree; the interface below is fixed.
+
+use serde_json::Value;
+
+/// A 1-based line and column (columns count characters, not bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Position {
+    /// Line, from 1.
+    pub line: u32,
+    /// Column, from 1, in characters.
+    pub column: u32,
+}
+
+/// What the tolerant reader accepted that strict JSON would not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Leniency {
+    /// A UTF-8 byte-order mark at the start.
+    ByteOrderMark,
+    /// The file was UTF-16 (LE or BE) and was decoded.
+    Utf16,
+    /// The file was not valid UTF-8 and was read as Windows-1252.
+    NotUtf8,
+    /// A raw control character (tab, newline, …) inside a string.
+    ControlCharacter,
+    /// A comma before `}` or `]`.
+    TrailingComma,
+    /// A `//` or `/* */` comment.
+    Comment,
+    /// A key that appears twice in one object; the last value wins.
+    DuplicateKey,
+    /// Unicode whitespace that JSON does not allow between tokens (e.g. U+00A0, U+2003).
+    UnicodeWhitespace,
+}
+
+/// One leniency, where it happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadWarning {
+    /// What was accepted.
+    pub kind: Leniency,
+    /// Where (for whole-file leniencies, 1:1).
+    pub position: Position,
+    /// A one-line description, e.g. "duplicate key \"type\"; the last value is used".
+    pub message: String,
+}
+
+/// A defect the reader cannot accept.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message} at {}:{}", position.line, position.column)]
+pub struct ReadError {
+    /// Where the defect is.
+    pub position: Position,
+    /// What is wrong, e.g. "expected `,` or `}` after an object member".
+    pub message: String,
+}
+
+/// Bounds that keep hostile input from exhausting memory or the stack.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest accepted input, in bytes.
+    pub max_bytes: usize,
+    /// Deepest accepted nesting of arrays and objects.
+    pub max_depth: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { max_bytes: 32 * 1024 * 1024, max_depth: 256 }
+    }
+}
+
+/// A parsed document with its decoded text (kept for locating pointers later).
+#[derive(Debug, Clone)]
+pub struct Document {
+    /// The value.
+    pub value: Value,
+    /// The decoded text (BOM removed), for [`locate`].
+    pub text: String,
+    /// Everything accepted that strict JSON would not, in file order.
+    pub warnings: Vec<ReadWarning>,
+}
+
+/// Decodes and parses `bytes` tolerantly.
+pub fn read(bytes: &[u8], limits: &Limits) -> Result<Document, ReadError> {
+    let _ = (bytes, limits);
+    todo!("tolerant reader")
+}
+
+/// Finds the position of the value at JSON `pointer` (RFC 6901) in `text`, re-scanning it.
+pub fn locate(text: &str, pointer: &str) -> Option<Position> {
+    let _ = (text, pointer);
+    todo!("locate")
+}

@@ -1,0 +1,3 @@
+//! The patchbay command-line interface.
+
+fn main() {}

@@ -1,0 +1,1 @@
+//! Contoso Tasks sample API (being written).
