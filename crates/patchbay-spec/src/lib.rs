@@ -10,3 +10,5 @@ pub mod refs;
 
 pub use diag::{Diagnostic, Severity};
 pub use model::Connector;
+pub mod import;
+pub mod load;

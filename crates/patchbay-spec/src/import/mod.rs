@@ -1,0 +1,1 @@
+//! Importers: formats other than Power Platform packages, turned into the connector model.
