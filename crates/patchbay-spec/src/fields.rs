@@ -144,6 +144,11 @@ impl<'c, 'a> Fields<'c, 'a> {
         self.take(key)
     }
 
+    /// Returns a field that was taken but not understood, so it is kept verbatim.
+    pub fn put_back(&mut self, key: &str, value: Value) {
+        self.map.insert(key.to_string(), value);
+    }
+
     /// Everything not taken, for the model's `extra`.
     pub fn finish(self) -> Map<String, Value> {
         self.map

@@ -12,3 +12,4 @@ pub use diag::{Diagnostic, Severity};
 pub use model::Connector;
 pub mod import;
 pub mod load;
+pub mod package;

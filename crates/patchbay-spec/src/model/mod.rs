@@ -45,8 +45,8 @@ pub struct Connector {
     pub paths: Vec<PathItem>,
     /// Reusable schemas (`#/definitions`), verbatim.
     pub definitions: Object,
-    /// Reusable parameters (`#/parameters`).
-    pub shared_parameters: Vec<Parameter>,
+    /// Reusable parameters (`#/parameters`), by key.
+    pub shared_parameters: Vec<(String, Parameter)>,
     /// Reusable responses (`#/responses`).
     pub shared_responses: Vec<Response>,
     /// Default request media types (`consumes`).
@@ -65,6 +65,8 @@ pub struct Connector {
     pub extra: Object,
     /// Other keys of `apiProperties.json`'s `properties`, verbatim.
     pub properties_extra: Object,
+    /// Keys of `apiProperties.json` beside `properties` (`$schema`, …), verbatim.
+    pub properties_root_extra: Object,
 }
 
 /// Who and what the connector is.
@@ -88,10 +90,15 @@ pub struct Identity {
     pub stack_owner: Option<String>,
     /// Catalogue metadata (`x-ms-connector-metadata`): property name and value pairs.
     pub metadata: Vec<(String, String)>,
-    /// Release status (`info.x-ms-api-annotation.status`), e.g. `Preview`.
-    pub status: Option<String>,
     /// Other `info` keys (`contact`, `license`, …), verbatim.
     pub info_extra: Object,
+}
+
+impl Identity {
+    /// Release status (`info.x-ms-api-annotation.status`), e.g. `Preview`.
+    pub fn status(&self) -> Option<&str> {
+        self.info_extra.get("x-ms-api-annotation")?.get("status")?.as_str()
+    }
 }
 
 /// An icon file.
