@@ -10,6 +10,8 @@ pub mod refs;
 
 pub use diag::{Diagnostic, Severity};
 pub use model::Connector;
+pub mod export;
 pub mod import;
 pub mod load;
 pub mod package;
+pub mod validate;

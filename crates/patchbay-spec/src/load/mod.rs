@@ -1,9 +1,11 @@
 //! Loading connectors from disk: package folders and single documents of every supported format.
 
 mod detect;
+mod path;
 mod source;
 
 pub use detect::{Format, detect_format};
+pub use path::load_path;
 pub use source::{Sources, read_document};
 
 use crate::diag::Diagnostic;

@@ -27,14 +27,16 @@ pub fn read_swagger(document: Value, external: &Object, ctx: &mut Ctx) -> Connec
     let scope = Scope { root: &root, external };
 
     let mut c = Connector { identity: read_info(&mut f), ..Connector::default() };
-    c.backend = Backend { host: f.string("host"), base_path: f.string("basePath"), schemes: f.strings("schemes") };
+    c.backend =
+        Backend { host: f.string("host"), base_path: f.string("basePath"), schemes: f.strings("schemes") };
     c.consumes = f.strings("consumes");
     c.produces = f.strings("produces");
     match f.object("paths") {
         Some(paths) => c.paths = read_paths(paths, &scope, f.ctx()),
         None => f.ctx().emit("PB0303", "", "the document has no \"paths\" object"),
     }
-    c.security.schemes = read_security_definitions(f.object("securityDefinitions").unwrap_or_default(), f.ctx());
+    c.security.schemes =
+        read_security_definitions(f.object("securityDefinitions").unwrap_or_default(), f.ctx());
     c.security.requirement = f.value("security");
     c.identity.metadata = read_metadata(&mut f);
     c.extra = f.finish();
@@ -42,8 +44,9 @@ pub fn read_swagger(document: Value, external: &Object, ctx: &mut Ctx) -> Connec
     c.shared_parameters = read_shared(&mut root, "parameters", ctx, |name, v, p, ctx| {
         (name.to_string(), read_parameter(v, p, ctx))
     });
-    c.shared_responses =
-        read_shared(&mut root, "responses", ctx, |name, v, p, ctx| read_response(name.to_string(), v, p, ctx));
+    c.shared_responses = read_shared(&mut root, "responses", ctx, |name, v, p, ctx| {
+        read_response(name.to_string(), v, p, ctx)
+    });
     if let Some(Value::Object(defs)) = root.remove("definitions") {
         c.definitions = defs;
     }
@@ -57,7 +60,9 @@ fn read_shared<T>(
     read: impl Fn(&str, Value, String, &mut Ctx) -> T,
 ) -> Vec<T> {
     let Some(Value::Object(map)) = root.remove(section) else { return Vec::new() };
-    map.into_iter().map(|(name, v)| read(&name, v, format!("/{section}/{}", escape_segment(&name)), ctx)).collect()
+    map.into_iter()
+        .map(|(name, v)| read(&name, v, format!("/{section}/{}", escape_segment(&name)), ctx))
+        .collect()
 }
 
 fn read_info(f: &mut Fields) -> Identity {
@@ -108,8 +113,10 @@ pub fn write_swagger(c: &Connector) -> Value {
         .string("version", &Some(c.identity.version.clone()))
         .extra(&c.identity.info_extra)
         .build();
-    let parameters: Object = c.shared_parameters.iter().map(|(k, p)| (k.clone(), write_parameter_body(p))).collect();
-    let responses: Object = c.shared_responses.iter().map(|r| (r.status.clone(), write_response_body(r))).collect();
+    let parameters: Object =
+        c.shared_parameters.iter().map(|(k, p)| (k.clone(), write_parameter_body(p))).collect();
+    let responses: Object =
+        c.shared_responses.iter().map(|r| (r.status.clone(), write_response_body(r))).collect();
     let metadata: Option<Value> = (!c.identity.metadata.is_empty()).then(|| {
         c.identity.metadata.iter().map(|(k, v)| json!({ "propertyName": k, "propertyValue": v })).collect()
     });

@@ -32,14 +32,18 @@ pub fn find_package_files(dir: &Path, diagnostics: &mut Vec<Diagnostic>) -> Pack
     };
     let find = |names: &[&str]| {
         names.iter().find_map(|n| {
-            entries.iter().find(|p| p.file_name().is_some_and(|f| f.to_string_lossy().eq_ignore_ascii_case(n))).cloned()
+            entries
+                .iter()
+                .find(|p| p.file_name().is_some_and(|f| f.to_string_lossy().eq_ignore_ascii_case(n)))
+                .cloned()
         })
     };
     let mut files = PackageFiles {
-        name: dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf()).file_name().map_or_else(
-            || "connector".to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        ),
+        name: dir
+            .canonicalize()
+            .unwrap_or_else(|_| dir.to_path_buf())
+            .file_name()
+            .map_or_else(|| "connector".to_string(), |n| n.to_string_lossy().into_owned()),
         api_definition: find(&["apiDefinition.swagger.json", "apiDefinition.json"]),
         api_properties: find(&["apiProperties.json"]),
         script: find(&["script.csx", "script.cs"]),

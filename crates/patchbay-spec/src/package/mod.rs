@@ -33,7 +33,9 @@ pub fn load_package(dir: &Path) -> Loaded {
         return loaded;
     };
     let definition_name = file_label(dir, definition_path);
-    let Some(swagger) = read_file(definition_path, &definition_name, true, &mut loaded) else { return loaded };
+    let Some(swagger) = read_file(definition_path, &definition_name, true, &mut loaded) else {
+        return loaded;
+    };
     let external = load_external_refs(dir, &swagger, &mut loaded);
     let mut ctx = Ctx { file: &definition_name, diagnostics: &mut loaded.diagnostics };
     let mut connector = read_swagger(swagger, &external, &mut ctx);
@@ -109,19 +111,32 @@ pub fn read_bounded(path: &Path, label: &str, diagnostics: &mut Vec<Diagnostic>)
     let size = match std::fs::metadata(path) {
         Ok(m) => m.len(),
         Err(e) => {
-            diagnostics.push(Diagnostic::new("PB0101", label, "", format!("cannot read {}: {e}", path.display())));
+            diagnostics.push(Diagnostic::new(
+                "PB0101",
+                label,
+                "",
+                format!("cannot read {}: {e}", path.display()),
+            ));
             return None;
         }
     };
     if size > MAX_FILE_BYTES {
         let message = format!("the file is {size} bytes; files over {MAX_FILE_BYTES} bytes are not read");
-        diagnostics.push(Diagnostic::new("PB0101", label, "", message).with_hint("split the definition or remove unused parts"));
+        diagnostics.push(
+            Diagnostic::new("PB0101", label, "", message)
+                .with_hint("split the definition or remove unused parts"),
+        );
         return None;
     }
     match std::fs::read(path) {
         Ok(bytes) => Some(bytes),
         Err(e) => {
-            diagnostics.push(Diagnostic::new("PB0101", label, "", format!("cannot read {}: {e}", path.display())));
+            diagnostics.push(Diagnostic::new(
+                "PB0101",
+                label,
+                "",
+                format!("cannot read {}: {e}", path.display()),
+            ));
             None
         }
     }

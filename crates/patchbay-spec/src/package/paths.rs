@@ -104,7 +104,11 @@ fn resolve_and_read(value: Value, pointer: String, scope: &Scope, ctx: &mut Ctx)
     };
     match scope.resolve(&reference) {
         Ok(target) => {
-            let mut p = read_parameter(target.clone(), pointer, &mut Ctx { file: ctx.file, diagnostics: &mut Vec::new() });
+            let mut p = read_parameter(
+                target.clone(),
+                pointer,
+                &mut Ctx { file: ctx.file, diagnostics: &mut Vec::new() },
+            );
             p.reference = Some(reference);
             Some(p)
         }
@@ -138,14 +142,23 @@ fn read_responses(f: &mut Fields, scope: &Scope) -> Vec<Response> {
         .collect()
 }
 
-fn read_response_ref(status: String, value: Value, pointer: String, scope: &Scope, ctx: &mut Ctx) -> Response {
+fn read_response_ref(
+    status: String,
+    value: Value,
+    pointer: String,
+    scope: &Scope,
+    ctx: &mut Ctx,
+) -> Response {
     let Some(reference) = ref_of(&value).map(str::to_string) else {
         return read_response(status, value, pointer, ctx);
     };
     let mut r = match scope.resolve(&reference) {
-        Ok(target) => {
-            read_response(status, target.clone(), pointer, &mut Ctx { file: ctx.file, diagnostics: &mut Vec::new() })
-        }
+        Ok(target) => read_response(
+            status,
+            target.clone(),
+            pointer,
+            &mut Ctx { file: ctx.file, diagnostics: &mut Vec::new() },
+        ),
         Err(e) => {
             report_ref(ctx, format!("{pointer}/$ref"), &e);
             Response { status, ..Response::default() }

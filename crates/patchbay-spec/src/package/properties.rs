@@ -3,9 +3,9 @@
 use crate::diag::escape_segment;
 use crate::fields::{Ctx, Fields, Out};
 use crate::model::{
-    ConnectionParameter, ConnectionParameterType, Connector, Constraints, IdentityProvider, OAuthSettings, Object,
-    OPERATION_NAME_KEY, POLICY_SECTION_KEY, ParameterSet, ParameterSets, PolicyInstance, PolicySection,
-    TEMPLATE_PARAMETER_PREFIX, UiDefinition,
+    ConnectionParameter, ConnectionParameterType, Connector, Constraints, IdentityProvider, OAuthSettings,
+    OPERATION_NAME_KEY, Object, POLICY_SECTION_KEY, ParameterSet, ParameterSets, PolicyInstance,
+    PolicySection, TEMPLATE_PARAMETER_PREFIX, UiDefinition,
 };
 use serde_json::Value;
 
@@ -29,7 +29,11 @@ pub fn read_properties(document: Value, c: &mut Connector, ctx: &mut Ctx) -> Vec
     }
     if let Some(list) = f.array("policyTemplateInstances") {
         let base = f.child("policyTemplateInstances");
-        c.policies = list.into_iter().enumerate().map(|(i, v)| read_policy(v, format!("{base}/{i}"), f.ctx())).collect();
+        c.policies = list
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| read_policy(v, format!("{base}/{i}"), f.ctx()))
+            .collect();
     }
     let script_operations = f.strings("scriptOperations");
     c.properties_extra = f.finish();
@@ -46,7 +50,12 @@ fn read_connection_parameters(params: Object, base: &str, ctx: &mut Ctx) -> Vec<
         .collect()
 }
 
-fn read_connection_parameter(name: String, value: Value, pointer: String, ctx: &mut Ctx) -> ConnectionParameter {
+fn read_connection_parameter(
+    name: String,
+    value: Value,
+    pointer: String,
+    ctx: &mut Ctx,
+) -> ConnectionParameter {
     let mut f = Fields::new(value, pointer, ctx);
     let kind = f.string("type").map(|t| ConnectionParameterType::parse(&t));
     if let Some(ConnectionParameterType::Other(t)) = &kind {
@@ -100,7 +109,11 @@ fn read_oauth(value: Value, pointer: String, ctx: &mut Ctx) -> OAuthSettings {
     let identity_provider = IdentityProvider::parse(&provider);
     if matches!(&identity_provider, IdentityProvider::Named(_)) {
         let pointer = f.child("identityProvider");
-        f.ctx().emit("PB0802", pointer, format!("identity provider `{provider}` is used with oauth2 semantics"));
+        f.ctx().emit(
+            "PB0802",
+            pointer,
+            format!("identity provider `{provider}` is used with oauth2 semantics"),
+        );
     }
     OAuthSettings {
         identity_provider,
@@ -160,7 +173,15 @@ fn read_policy(value: Value, pointer: String, ctx: &mut Ctx) -> PolicyInstance {
             },
         }
     }
-    PolicyInstance { template_id, title, operations, section, parameters, parameters_extra, extra: f.finish() }
+    PolicyInstance {
+        template_id,
+        title,
+        operations,
+        section,
+        parameters,
+        parameters_extra,
+        extra: f.finish(),
+    }
 }
 
 /// Writes `apiProperties.json`.
@@ -190,7 +211,10 @@ fn write_connection_parameter(p: &ConnectionParameter) -> Value {
         .string("type", &p.kind.as_ref().map(|k| k.as_str().to_string()))
         .value("oAuthSettings", p.oauth.as_ref().map(write_oauth))
         .value("defaultValue", p.default_value.clone())
-        .value("allowedValues", (!p.allowed_values.is_empty()).then(|| Value::Array(p.allowed_values.clone())))
+        .value(
+            "allowedValues",
+            (!p.allowed_values.is_empty()).then(|| Value::Array(p.allowed_values.clone())),
+        )
         .value("uiDefinition", p.ui.as_ref().map(write_ui))
         .extra(&p.extra)
         .build()
@@ -203,7 +227,10 @@ fn write_ui(u: &UiDefinition) -> Value {
             .string("required", &as_text(c.required))
             .bool("clearText", c.clear_text)
             .string("hidden", &as_text(c.hidden))
-            .value("allowedValues", (!c.allowed_values.is_empty()).then(|| Value::Array(c.allowed_values.clone())))
+            .value(
+                "allowedValues",
+                (!c.allowed_values.is_empty()).then(|| Value::Array(c.allowed_values.clone())),
+            )
             .strings("capability", &c.capability)
             .value("dependencies", c.dependencies.clone())
             .extra(&c.extra)
@@ -245,13 +272,18 @@ fn write_parameter_sets(s: &ParameterSets) -> Value {
                 .build()
         })
         .collect();
-    Out::new().value("uiDefinition", s.ui.as_ref().map(write_ui)).value("values", Some(Value::Array(values))).extra(&s.extra).build()
+    Out::new()
+        .value("uiDefinition", s.ui.as_ref().map(write_ui))
+        .value("values", Some(Value::Array(values)))
+        .extra(&s.extra)
+        .build()
 }
 
 fn write_policy(p: &PolicyInstance) -> Value {
     let mut parameters = Object::new();
     if !p.operations.is_empty() {
-        parameters.insert(OPERATION_NAME_KEY.into(), p.operations.iter().cloned().map(Value::String).collect());
+        parameters
+            .insert(OPERATION_NAME_KEY.into(), p.operations.iter().cloned().map(Value::String).collect());
     }
     if let Some(section) = &p.section {
         parameters.insert(POLICY_SECTION_KEY.into(), Value::String(section.as_str().to_string()));

@@ -33,7 +33,11 @@ fn read_scheme(name: String, value: Value, pointer: String, ctx: &mut Ctx) -> Se
         },
         _ => {
             let pointer = f.child("type");
-            f.ctx().emit("PB0804", pointer, format!("security definition type `{kind_name}` is not supported"));
+            f.ctx().emit(
+                "PB0804",
+                pointer,
+                format!("security definition type `{kind_name}` is not supported"),
+            );
             SecuritySchemeKind::Other(kind_name)
         }
     };
