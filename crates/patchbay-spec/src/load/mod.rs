@@ -21,4 +21,8 @@ pub struct Loaded {
     pub diagnostics: Vec<Diagnostic>,
     /// Decoded text of every file read, for line and column lookups.
     pub sources: Sources,
+    /// How the API definition file is named in diagnostics.
+    pub definition_file: String,
+    /// How the properties file is named in diagnostics.
+    pub properties_file: String,
 }

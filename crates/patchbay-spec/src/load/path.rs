@@ -15,6 +15,8 @@ pub fn load_path(path: &Path) -> Loaded {
     let mut loaded = Loaded::default();
     let label =
         path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    loaded.definition_file = label.clone();
+    loaded.properties_file = label.clone();
     let Some(document) = read_file(path, &label, true, &mut loaded) else { return loaded };
     let format = detect_format(&document);
     let mut ctx = Ctx { file: &label, diagnostics: &mut loaded.diagnostics };

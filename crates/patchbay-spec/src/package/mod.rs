@@ -33,6 +33,9 @@ pub fn load_package(dir: &Path) -> Loaded {
         return loaded;
     };
     let definition_name = file_label(dir, definition_path);
+    loaded.definition_file = definition_name.clone();
+    loaded.properties_file =
+        files.api_properties.as_ref().map_or("apiProperties.json".into(), |p| file_label(dir, p));
     let Some(swagger) = read_file(definition_path, &definition_name, true, &mut loaded) else {
         return loaded;
     };
