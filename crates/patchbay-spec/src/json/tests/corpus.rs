@@ -175,5 +175,8 @@ fn whole_corpus_reads_and_agrees_with_serde_json() {
             );
         }
     }
-    assert_eq!(strict, 1036, "strict JSON files (the rest need a leniency or are broken)");
+    assert_eq!(
+        strict, 1036,
+        "strict JSON files (the rest need a leniency or are broken)"
+    );
 }
