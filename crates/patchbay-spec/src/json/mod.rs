@@ -1,8 +1,23 @@
 //! Tolerant JSON reader: real connector files are not always strict JSON.
 //!
-//! PLACEHOLDER — being written in its own worktree; the interface below is fixed.
+//! [`read`] decodes the bytes (`decode`), then runs the iterative grammar (`grammar`, with
+//! tokens from `scan`) into a value builder (`build`). [`locate`] re-runs the same grammar
+//! with a path tracker (`locate`). Byte offsets become line:column only when a warning or
+//! error is reported (`position`).
+
+mod build;
+mod decode;
+mod grammar;
+mod locate;
+mod position;
+mod scan;
+#[cfg(test)]
+mod tests;
 
 use serde_json::Value;
+
+use position::Positions;
+use scan::{RawError, RawWarning, Scanner};
 
 /// A 1-based line and column (columns count characters, not bytes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -66,7 +81,10 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_bytes: 32 * 1024 * 1024, max_depth: 256 }
+        Self {
+            max_bytes: 32 * 1024 * 1024,
+            max_depth: 256,
+        }
     }
 }
 
@@ -83,12 +101,57 @@ pub struct Document {
 
 /// Decodes and parses `bytes` tolerantly.
 pub fn read(bytes: &[u8], limits: &Limits) -> Result<Document, ReadError> {
-    let _ = (bytes, limits);
-    todo!("tolerant reader")
+    if bytes.len() > limits.max_bytes {
+        return Err(ReadError {
+            position: Position { line: 1, column: 1 },
+            message: format!(
+                "the input is {} bytes, more than the limit of {} bytes",
+                bytes.len(),
+                limits.max_bytes
+            ),
+        });
+    }
+    let decoded = decode::decode(bytes);
+    let text = decoded.text;
+    let mut scanner = Scanner::new(&text, true);
+    let mut builder = build::Builder::default();
+    if let Err(error) = grammar::run(&mut scanner, &mut builder, limits.max_depth) {
+        return Err(to_read_error(&text, error));
+    }
+    let mut raw = decoded.warnings;
+    raw.append(&mut scanner.warnings);
+    raw.append(&mut builder.warnings);
+    let warnings = to_warnings(&text, raw);
+    Ok(Document {
+        value: builder.finish(),
+        text,
+        warnings,
+    })
 }
 
 /// Finds the position of the value at JSON `pointer` (RFC 6901) in `text`, re-scanning it.
 pub fn locate(text: &str, pointer: &str) -> Option<Position> {
-    let _ = (text, pointer);
-    todo!("locate")
+    let offset = locate::offset(text, pointer)?;
+    Some(Positions::new(text).at(offset))
+}
+
+/// Gives an error its line and column.
+fn to_read_error(text: &str, error: RawError) -> ReadError {
+    ReadError {
+        position: Positions::new(text).at(error.offset),
+        message: error.message,
+    }
+}
+
+/// Puts warnings in file order and gives them lines and columns, in one pass over the text.
+fn to_warnings(text: &str, mut raw: Vec<RawWarning>) -> Vec<ReadWarning> {
+    raw.sort_by_key(|w| w.offset);
+    let mut positions = Positions::new(text);
+    raw.into_iter()
+        .map(|w| ReadWarning {
+            kind: w.kind,
+            position: positions.at(w.offset),
+            message: w.message,
+        })
+        .collect()
 }
