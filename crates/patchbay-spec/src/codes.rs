@@ -123,7 +123,7 @@ pub const CODES: &[CodeSpec] = &[
         "x-ms-apimTemplate-operationName lists existing operation ids",
     ),
     spec("PB0704", W, "policy-section", "x-ms-apimTemplate-policySection is Request or Response"),
-    spec("PB0801", E, "unknown-connection-parameter", "refer to a parameter defined in connectionParameters"),
+    spec("PB0801", W, "unknown-connection-parameter", "refer to a parameter defined in connectionParameters"),
     spec(
         "PB0802",
         I,

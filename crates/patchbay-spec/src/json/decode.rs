@@ -18,10 +18,7 @@ pub(crate) struct Decoded {
 pub(crate) fn decode(bytes: &[u8]) -> Decoded {
     if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
         let mut decoded = utf8_or_1252(rest);
-        decoded.warnings.insert(
-            0,
-            warning(Leniency::ByteOrderMark, 0, "UTF-8 byte-order mark"),
-        );
+        decoded.warnings.insert(0, warning(Leniency::ByteOrderMark, 0, "UTF-8 byte-order mark"));
         return decoded;
     }
     if let Some((encoding, rest)) = utf16(bytes) {
@@ -48,19 +45,13 @@ fn decode_utf16(encoding: &'static Encoding, bytes: &[u8]) -> Decoded {
     let (text, _had_errors) = encoding.decode_without_bom_handling(bytes);
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(&text).to_owned();
     let message = format!("the file is {} and was decoded", encoding.name());
-    Decoded {
-        text,
-        warnings: vec![warning(Leniency::Utf16, 0, &message)],
-    }
+    Decoded { text, warnings: vec![warning(Leniency::Utf16, 0, &message)] }
 }
 
 /// Decodes UTF-8; any bytes that are not UTF-8 are read as Windows-1252 instead.
 fn utf8_or_1252(bytes: &[u8]) -> Decoded {
     if let Ok(text) = std::str::from_utf8(bytes) {
-        return Decoded {
-            text: text.to_owned(),
-            warnings: Vec::new(),
-        };
+        return Decoded { text: text.to_owned(), warnings: Vec::new() };
     }
     let mut text = String::with_capacity(bytes.len() + bytes.len() / 8);
     let mut first_bad: Option<(usize, u8)> = None;
@@ -89,9 +80,5 @@ fn utf8_or_1252(bytes: &[u8]) -> Decoded {
 
 /// A whole-file warning.
 fn warning(kind: Leniency, offset: usize, message: &str) -> RawWarning {
-    RawWarning {
-        kind,
-        offset,
-        message: message.to_owned(),
-    }
+    RawWarning { kind, offset, message: message.to_owned() }
 }

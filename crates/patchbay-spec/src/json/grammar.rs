@@ -46,12 +46,7 @@ pub(crate) fn run<S: Sink>(
     sink: &mut S,
     max_depth: usize,
 ) -> Result<(), RawError> {
-    let mut grammar = Grammar {
-        scanner,
-        sink,
-        stack: Vec::new(),
-        max_depth,
-    };
+    let mut grammar = Grammar { scanner, sink, stack: Vec::new(), max_depth };
     grammar.scanner.skip_ws()?;
     let mut next = Next::Value;
     loop {
@@ -96,10 +91,7 @@ impl<S: Sink> Grammar<'_, '_, S> {
         if self.stack.len() >= self.max_depth {
             return Err(RawError::new(
                 offset,
-                format!(
-                    "nesting is deeper than the limit of {} levels",
-                    self.max_depth
-                ),
+                format!("nesting is deeper than the limit of {} levels", self.max_depth),
             ));
         }
         self.stack.push(kind);
@@ -201,9 +193,7 @@ impl<S: Sink> Grammar<'_, '_, S> {
     fn end_of_input(&mut self) -> Result<(), RawError> {
         self.scanner.skip_ws()?;
         if self.scanner.peek().is_some() {
-            return Err(self
-                .scanner
-                .expected("end of input after the top-level value"));
+            return Err(self.scanner.expected("end of input after the top-level value"));
         }
         Ok(())
     }

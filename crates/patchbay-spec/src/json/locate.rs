@@ -13,12 +13,7 @@ use super::scan::Scanner;
 /// The byte offset of the value at `pointer` in `text`, if it exists and the text reads that far.
 pub(crate) fn offset(text: &str, pointer: &str) -> Option<usize> {
     let tokens = parse_pointer(pointer)?;
-    let mut finder = Finder {
-        tokens,
-        frames: Vec::new(),
-        matched: 0,
-        found: None,
-    };
+    let mut finder = Finder { tokens, frames: Vec::new(), matched: 0, found: None };
     let mut scanner = Scanner::new(text, false);
     // On a syntax error, what was found before it stands: the text read that far.
     let _ = grammar::run(&mut scanner, &mut finder, usize::MAX);
@@ -56,11 +51,8 @@ impl Token {
             }
         }
         let canonical = name == "0" || !name.starts_with('0');
-        let index = if canonical && name.bytes().all(|b| b.is_ascii_digit()) {
-            name.parse().ok()
-        } else {
-            None
-        };
+        let index =
+            if canonical && name.bytes().all(|b| b.is_ascii_digit()) { name.parse().ok() } else { None };
         Some(Self { name, index })
     }
 }
@@ -89,11 +81,7 @@ impl Finder {
             return;
         };
         let on_path = self.matched >= level && self.tokens.get(level).is_some_and(matches);
-        self.matched = if on_path {
-            level + 1
-        } else {
-            self.matched.min(level)
-        };
+        self.matched = if on_path { level + 1 } else { self.matched.min(level) };
     }
 
     /// A value starts at `offset`: note it if it is the target; a later duplicate of a

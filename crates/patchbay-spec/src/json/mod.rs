@@ -81,10 +81,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self {
-            max_bytes: 32 * 1024 * 1024,
-            max_depth: 256,
-        }
+        Self { max_bytes: 32 * 1024 * 1024, max_depth: 256 }
     }
 }
 
@@ -122,11 +119,7 @@ pub fn read(bytes: &[u8], limits: &Limits) -> Result<Document, ReadError> {
     raw.append(&mut scanner.warnings);
     raw.append(&mut builder.warnings);
     let warnings = to_warnings(&text, raw);
-    Ok(Document {
-        value: builder.finish(),
-        text,
-        warnings,
-    })
+    Ok(Document { value: builder.finish(), text, warnings })
 }
 
 /// Finds the position of the value at JSON `pointer` (RFC 6901) in `text`, re-scanning it.
@@ -137,10 +130,7 @@ pub fn locate(text: &str, pointer: &str) -> Option<Position> {
 
 /// Gives an error its line and column.
 fn to_read_error(text: &str, error: RawError) -> ReadError {
-    ReadError {
-        position: Positions::new(text).at(error.offset),
-        message: error.message,
-    }
+    ReadError { position: Positions::new(text).at(error.offset), message: error.message }
 }
 
 /// Puts warnings in file order and gives them lines and columns, in one pass over the text.
@@ -148,10 +138,6 @@ fn to_warnings(text: &str, mut raw: Vec<RawWarning>) -> Vec<ReadWarning> {
     raw.sort_by_key(|w| w.offset);
     let mut positions = Positions::new(text);
     raw.into_iter()
-        .map(|w| ReadWarning {
-            kind: w.kind,
-            position: positions.at(w.offset),
-            message: w.message,
-        })
+        .map(|w| ReadWarning { kind: w.kind, position: positions.at(w.offset), message: w.message })
         .collect()
 }

@@ -15,24 +15,14 @@ pub(crate) struct Positions<'a> {
 impl<'a> Positions<'a> {
     /// A cursor at the start of `text`.
     pub fn new(text: &'a str) -> Self {
-        Self {
-            bytes: text.as_bytes(),
-            offset: 0,
-            line: 1,
-            column: 1,
-        }
+        Self { bytes: text.as_bytes(), offset: 0, line: 1, column: 1 }
     }
 
     /// The position of byte `target` (clamped to the end); cheap when targets ascend.
     pub fn at(&mut self, target: usize) -> Position {
         let target = target.min(self.bytes.len());
         if target < self.offset {
-            *self = Self {
-                bytes: self.bytes,
-                offset: 0,
-                line: 1,
-                column: 1,
-            };
+            *self = Self { bytes: self.bytes, offset: 0, line: 1, column: 1 };
         }
         for i in self.offset..target {
             match self.bytes[i] {
@@ -43,10 +33,7 @@ impl<'a> Positions<'a> {
             }
         }
         self.offset = target;
-        Position {
-            line: self.line,
-            column: self.column,
-        }
+        Position { line: self.line, column: self.column }
     }
 
     /// Moves to the start of the next line.

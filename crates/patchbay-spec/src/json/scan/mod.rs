@@ -34,10 +34,7 @@ pub(crate) struct RawError {
 impl RawError {
     /// An error at `offset`.
     pub fn new(offset: usize, message: impl Into<String>) -> Self {
-        Self {
-            offset,
-            message: message.into(),
-        }
+        Self { offset, message: message.into() }
     }
 }
 
@@ -54,13 +51,7 @@ pub(crate) struct Scanner<'a> {
 impl<'a> Scanner<'a> {
     /// A scanner at the start of `text`; `record` says whether to keep warnings.
     pub fn new(text: &'a str, record: bool) -> Self {
-        Self {
-            text,
-            bytes: text.as_bytes(),
-            pos: 0,
-            warnings: Vec::new(),
-            record,
-        }
+        Self { text, bytes: text.as_bytes(), pos: 0, warnings: Vec::new(), record }
     }
 
     /// The current byte offset.
@@ -81,20 +72,13 @@ impl<'a> Scanner<'a> {
     /// Records a leniency at `offset` (the message is built only when recording).
     pub fn warn(&mut self, kind: Leniency, offset: usize, message: impl FnOnce() -> String) {
         if self.record {
-            self.warnings.push(RawWarning {
-                kind,
-                offset,
-                message: message(),
-            });
+            self.warnings.push(RawWarning { kind, offset, message: message() });
         }
     }
 
     /// An error at the cursor: "expected {what}, found {whatever is there}".
     pub fn expected(&self, what: &str) -> RawError {
-        RawError::new(
-            self.pos,
-            format!("expected {what}, found {}", self.describe(self.pos)),
-        )
+        RawError::new(self.pos, format!("expected {what}, found {}", self.describe(self.pos)))
     }
 
     /// Describes the character at `offset` for an error message.
@@ -118,16 +102,9 @@ impl<'a> Scanner<'a> {
         };
         if !rest.starts_with(word) {
             let word = std::str::from_utf8(word).unwrap_or("null");
-            let wrong = rest
-                .iter()
-                .zip(word.as_bytes())
-                .take_while(|(a, b)| a == b)
-                .count();
+            let wrong = rest.iter().zip(word.as_bytes()).take_while(|(a, b)| a == b).count();
             let at = self.pos + wrong;
-            return Err(RawError::new(
-                at,
-                format!("expected `{word}`, found {}", self.describe(at)),
-            ));
+            return Err(RawError::new(at, format!("expected `{word}`, found {}", self.describe(at))));
         }
         self.pos += word.len();
         Ok(value)

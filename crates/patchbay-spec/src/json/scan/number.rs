@@ -29,9 +29,7 @@ impl Scanner<'_> {
         }
         let digits = &self.bytes[int_start..int_end];
         if simple && digits.len() <= 18 {
-            let magnitude = digits
-                .iter()
-                .fold(0i64, |n, &d| n * 10 + i64::from(d - b'0'));
+            let magnitude = digits.iter().fold(0i64, |n, &d| n * 10 + i64::from(d - b'0'));
             match (negative, magnitude) {
                 (false, m) => return Ok(Number::from(m.unsigned_abs())),
                 (true, m) if m != 0 => return Ok(Number::from(-m)),
@@ -49,9 +47,7 @@ impl Scanner<'_> {
             Some(b'0') => {
                 self.pos += 1;
                 if self.peek().is_some_and(|b| b.is_ascii_digit()) {
-                    return Err(
-                        self.expected("`.`, `e` or the end of the number after a leading `0`")
-                    );
+                    return Err(self.expected("`.`, `e` or the end of the number after a leading `0`"));
                 }
                 Ok(())
             }
@@ -61,10 +57,7 @@ impl Scanner<'_> {
 
     /// Reads one or more digits.
     fn digits(&mut self, context: &str) -> Result<(), RawError> {
-        let count = self.bytes[self.pos..]
-            .iter()
-            .take_while(|b| b.is_ascii_digit())
-            .count();
+        let count = self.bytes[self.pos..].iter().take_while(|b| b.is_ascii_digit()).count();
         if count == 0 {
             return Err(self.expected(&format!("a digit {context}")));
         }

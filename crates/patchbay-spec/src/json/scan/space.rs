@@ -34,10 +34,7 @@ impl Scanner<'_> {
         let Some(first) = first else { return false };
         // Trailing ASCII whitespace in the run is fine; only the first odd one is named.
         self.warn(Leniency::UnicodeWhitespace, start, || {
-            format!(
-                "whitespace U+{:04X} between tokens is not JSON whitespace",
-                u32::from(first)
-            )
+            format!("whitespace U+{:04X} between tokens is not JSON whitespace", u32::from(first))
         });
         true
     }
@@ -48,19 +45,13 @@ impl Scanner<'_> {
         let rest = &self.bytes[start..];
         match rest.get(1) {
             Some(b'/') => {
-                let len = rest
-                    .iter()
-                    .position(|&b| b == b'\n' || b == b'\r')
-                    .unwrap_or(rest.len());
+                let len = rest.iter().position(|&b| b == b'\n' || b == b'\r').unwrap_or(rest.len());
                 self.pos += len;
                 self.warn(Leniency::Comment, start, || "`//` comment".to_owned());
             }
             Some(b'*') => {
                 let Some(end) = rest[2..].windows(2).position(|w| w == b"*/") else {
-                    return Err(RawError::new(
-                        start,
-                        "unterminated `/*` comment: expected `*/`",
-                    ));
+                    return Err(RawError::new(start, "unterminated `/*` comment: expected `*/`"));
                 };
                 self.pos += end + 4;
                 self.warn(Leniency::Comment, start, || "`/* */` comment".to_owned());

@@ -92,9 +92,7 @@ impl Scanner<'_> {
         let first = self.hex4(at + 2)?;
         self.pos = at + 6;
         let code = match first {
-            0xD800..=0xDBFF => {
-                0x10000 + ((first - 0xD800) << 10) + self.low_surrogate(at, first)?
-            }
+            0xD800..=0xDBFF => 0x10000 + ((first - 0xD800) << 10) + self.low_surrogate(at, first)?,
             0xDC00..=0xDFFF => {
                 let message = format!("lone low surrogate `\\u{first:04X}` in a string");
                 return Err(RawError::new(at, message));
@@ -114,9 +112,8 @@ impl Scanner<'_> {
             _ => 0,
         };
         if !(0xDC00..=0xDFFF).contains(&low) {
-            let message = format!(
-                "expected a `\\uDC00`–`\\uDFFF` escape after the high surrogate `\\u{high:04X}`"
-            );
+            let message =
+                format!("expected a `\\uDC00`–`\\uDFFF` escape after the high surrogate `\\u{high:04X}`");
             return Err(RawError::new(at, message));
         }
         self.pos += 6;
@@ -131,10 +128,7 @@ impl Scanner<'_> {
             let Some(digit) = digit else {
                 return Err(RawError::new(
                     i,
-                    format!(
-                        "expected a hex digit in a `\\u` escape, found {}",
-                        self.describe(i)
-                    ),
+                    format!("expected a hex digit in a `\\u` escape, found {}", self.describe(i)),
                 ));
             };
             value = value * 16 + digit;
@@ -145,8 +139,5 @@ impl Scanner<'_> {
 
 /// The length of the leading run of bytes that need no attention inside a string.
 fn plain_run(bytes: &[u8]) -> usize {
-    bytes
-        .iter()
-        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-        .unwrap_or(bytes.len())
+    bytes.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20).unwrap_or(bytes.len())
 }

@@ -23,19 +23,10 @@ fn bytes(relative: &str) -> Vec<u8> {
 
 /// The five genuinely broken files and where their defect is.
 const BROKEN: [(&str, Position); 5] = [
-    (
-        "certified-connectors/SigningHub/apiProperties.json",
-        Position {
-            line: 24,
-            column: 13,
-        },
-    ),
+    ("certified-connectors/SigningHub/apiProperties.json", Position { line: 24, column: 13 }),
     (
         "certified-connectors/IN-D Invoice Data Capture/apiDefinition.swagger.json",
-        Position {
-            line: 51,
-            column: 13,
-        },
+        Position { line: 51, column: 13 },
     ),
     (
         "independent-publisher-connectors/AccuWeather/apiDefinition.swagger.json",
@@ -43,18 +34,9 @@ const BROKEN: [(&str, Position); 5] = [
     ),
     (
         "independent-publisher-connectors/Icon Horse/apiDefinition.swagger.json",
-        Position {
-            line: 56,
-            column: 11,
-        },
+        Position { line: 56, column: 11 },
     ),
-    (
-        "certified-connectors/Shopranos/apiProperties.json",
-        Position {
-            line: 22,
-            column: 4,
-        },
-    ),
+    ("certified-connectors/Shopranos/apiProperties.json", Position { line: 22, column: 4 }),
 ];
 
 #[test]
@@ -64,10 +46,7 @@ fn broken_files_fail_at_the_defect() {
         assert_eq!(error.position, position, "{file}: {error}");
     }
     let missing_comma = read(&bytes(BROKEN[0].0), &Limits::default()).unwrap_err();
-    assert_eq!(
-        missing_comma.message,
-        "expected `,` or `}` after an object member, found `\"`"
-    );
+    assert_eq!(missing_comma.message, "expected `,` or `}` after an object member, found `\"`");
 }
 
 #[test]
@@ -80,8 +59,7 @@ fn truncated_file_fails_at_end_of_input() {
 /// returns the warning positions.
 #[track_caller]
 fn loads_with(relative: &str, kinds: &[Leniency]) -> Vec<Position> {
-    let document =
-        read(&bytes(relative), &Limits::default()).unwrap_or_else(|e| panic!("{relative}: {e}"));
+    let document = read(&bytes(relative), &Limits::default()).unwrap_or_else(|e| panic!("{relative}: {e}"));
     let mut seen: Vec<_> = document.warnings.iter().map(|w| w.kind).collect();
     seen.dedup();
     assert_eq!(seen, kinds, "{relative}: {:?}", document.warnings);
@@ -103,10 +81,7 @@ fn lenient_files_load_with_warnings() {
         loads_with(&file, &[Leniency::TrailingComma]);
     }
     let docusign = "certified-connectors/DocuSignDemo/apiDefinition.swagger.json";
-    assert_eq!(
-        loads_with(docusign, &[Leniency::TrailingComma]),
-        [at(1635, 12)]
-    );
+    assert_eq!(loads_with(docusign, &[Leniency::TrailingComma]), [at(1635, 12)]);
     for name in ["AvePoint Cloud Governance", "SignNow"] {
         let file = format!("certified-connectors/{name}/apiDefinition.swagger.json");
         assert_eq!(loads_with(&file, &[Leniency::ByteOrderMark]), [at(1, 1)]);
@@ -114,10 +89,7 @@ fn lenient_files_load_with_warnings() {
     let yelp = "independent-publisher-connectors/Yelp/apiDefinition.swagger.json";
     assert_eq!(loads_with(yelp, &[Leniency::NotUtf8]), [at(866, 118)]);
     let zoho = "certified-connectors/ZohoSign/apiDefinition.swagger.json";
-    assert_eq!(
-        loads_with(zoho, &[Leniency::UnicodeWhitespace]),
-        [at(14, 1), at(29, 1)]
-    );
+    assert_eq!(loads_with(zoho, &[Leniency::UnicodeWhitespace]), [at(14, 1), at(29, 1)]);
 }
 
 #[test]
@@ -150,12 +122,7 @@ fn all_json_files() -> Vec<PathBuf> {
 #[test]
 fn whole_corpus_reads_and_agrees_with_serde_json() {
     let files = all_json_files();
-    assert_eq!(
-        files.len(),
-        1052,
-        "expected 1052 .json files under {}",
-        root().display()
-    );
+    assert_eq!(files.len(), 1052, "expected 1052 .json files under {}", root().display());
     let broken: Vec<PathBuf> = BROKEN.iter().map(|(file, _)| root().join(file)).collect();
     let mut strict = 0;
     for path in &files {
@@ -168,15 +135,8 @@ fn whole_corpus_reads_and_agrees_with_serde_json() {
         let document = ours.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         if let Ok(expected) = serde_json::from_slice::<Value>(&bytes) {
             strict += 1;
-            assert!(
-                document.value == expected,
-                "{} differs from serde_json",
-                path.display()
-            );
+            assert!(document.value == expected, "{} differs from serde_json", path.display());
         }
     }
-    assert_eq!(
-        strict, 1036,
-        "strict JSON files (the rest need a leniency or are broken)"
-    );
+    assert_eq!(strict, 1036, "strict JSON files (the rest need a leniency or are broken)");
 }

@@ -20,10 +20,7 @@ fn hundred_thousand_levels_of_nesting_is_an_error() {
 fn deep_nesting_within_a_raised_limit_is_read_without_recursion() {
     let depth = 100_000;
     let text = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
-    let limits = Limits {
-        max_depth: depth,
-        ..Limits::default()
-    };
+    let limits = Limits { max_depth: depth, ..Limits::default() };
     let document = read(text.as_bytes(), &limits).unwrap();
     // serde_json drops nested values recursively; take the value apart level by level.
     let mut value = document.value;
@@ -42,10 +39,7 @@ fn deep_nesting_within_a_raised_limit_is_read_without_recursion() {
 fn input_over_max_bytes_is_refused_before_reading() {
     // Not JSON at all: any attempt to decode or parse it would fail differently.
     let junk = vec![0xFFu8; 1_000_001];
-    let limits = Limits {
-        max_bytes: 1_000_000,
-        ..Limits::default()
-    };
+    let limits = Limits { max_bytes: 1_000_000, ..Limits::default() };
     let error = read(&junk, &limits).unwrap_err();
     assert_eq!(error.position, at(1, 1));
     assert!(error.message.contains("1000001") && error.message.contains("1000000"));
@@ -54,10 +48,7 @@ fn input_over_max_bytes_is_refused_before_reading() {
 #[test]
 fn ten_thousand_control_characters_stay_fast() {
     let body = "\t".repeat(10_000);
-    let text = format!(
-        "{{\"a\": \"{body}\",\n\"b\": \"{}\"}}",
-        "x\n".repeat(10_000)
-    );
+    let text = format!("{{\"a\": \"{body}\",\n\"b\": \"{}\"}}", "x\n".repeat(10_000));
     let started = Instant::now();
     let document = read_ok(text.as_bytes());
     assert!(started.elapsed() < Duration::from_secs(2));
@@ -65,25 +56,16 @@ fn ten_thousand_control_characters_stay_fast() {
     assert_eq!(document.warnings[9_999].position, at(1, 10_007));
     assert_eq!(document.warnings[10_000].position, at(2, 8));
     assert_eq!(document.warnings[19_999].position, at(10_001, 2));
-    assert!(
-        document
-            .warnings
-            .iter()
-            .all(|w| w.kind == Leniency::ControlCharacter)
-    );
+    assert!(document.warnings.iter().all(|w| w.kind == Leniency::ControlCharacter));
 }
 
 #[test]
 fn truncated_file_fails_at_the_end() {
-    let full =
-        serde_json::to_string_pretty(&serde_json::json!({"a": [1, {"b": "c"}], "d": 2})).unwrap();
+    let full = serde_json::to_string_pretty(&serde_json::json!({"a": [1, {"b": "c"}], "d": 2})).unwrap();
     for cut in 0..full.len() {
         let error = read(&full.as_bytes()[..cut], &Limits::default()).unwrap_err();
         let lines = full[..cut].split('\n').collect::<Vec<_>>();
-        let end = at(
-            lines.len() as u32,
-            lines[lines.len() - 1].chars().count() as u32 + 1,
-        );
+        let end = at(lines.len() as u32, lines[lines.len() - 1].chars().count() as u32 + 1);
         assert_eq!(error.position, end, "cut at {cut}: {}", error.message);
     }
 }
@@ -103,9 +85,6 @@ fn locate_on_deep_duplicate_keys_is_not_quadratic() {
     let depth = 20_000;
     let text = format!("{}1{}", "{\"a\": ".repeat(depth), "}".repeat(depth));
     let started = Instant::now();
-    assert_eq!(
-        locate(&text, &"/a".repeat(depth)),
-        Some(at(1, 6 * depth as u32 + 1))
-    );
+    assert_eq!(locate(&text, &"/a".repeat(depth)), Some(at(1, 6 * depth as u32 + 1)));
     assert!(started.elapsed() < Duration::from_secs(2));
 }

@@ -8,10 +8,7 @@ use crate::json::Leniency;
 #[test]
 fn strict_json_has_no_warnings() {
     let document = ok("{\"a\": [1, 2.5, -3, true, false, null, \"x\\n\\u00e9\"], \"b\": {}}");
-    assert_eq!(
-        document.value,
-        json!({"a": [1, 2.5, -3, true, false, null, "x\né"], "b": {}})
-    );
+    assert_eq!(document.value, json!({"a": [1, 2.5, -3, true, false, null, "x\né"], "b": {}}));
     assert!(document.warnings.is_empty());
 }
 
@@ -26,15 +23,7 @@ fn utf8_bom_is_stripped() {
 /// Encodes `text` as UTF-16, little- or big-endian, with or without a BOM.
 fn utf16(text: &str, little: bool, bom: bool) -> Vec<u8> {
     let units = bom.then_some(0xFEFF).into_iter().chain(text.encode_utf16());
-    units
-        .flat_map(|u| {
-            if little {
-                u.to_le_bytes()
-            } else {
-                u.to_be_bytes()
-            }
-        })
-        .collect()
+    units.flat_map(|u| if little { u.to_le_bytes() } else { u.to_be_bytes() }).collect()
 }
 
 #[test]
@@ -43,11 +32,7 @@ fn utf16_is_decoded_with_or_without_bom() {
     for little in [true, false] {
         for bom in [true, false] {
             let document = read_ok(&utf16(text, little, bom));
-            assert_eq!(
-                document.value,
-                json!({"a": "é😀", "b": [1]}),
-                "little {little} bom {bom}"
-            );
+            assert_eq!(document.value, json!({"a": "é😀", "b": [1]}), "little {little} bom {bom}");
             assert_eq!(document.text, text);
             assert_eq!(kinds(&document), [(Leniency::Utf16, at(1, 1))]);
         }
@@ -56,11 +41,8 @@ fn utf16_is_decoded_with_or_without_bom() {
 
 #[test]
 fn utf16_errors_point_into_the_decoded_text() {
-    let error = crate::json::read(
-        &utf16("{\"a\": 1\n \"b\": 2}", true, true),
-        &Default::default(),
-    )
-    .unwrap_err();
+    let error =
+        crate::json::read(&utf16("{\"a\": 1\n \"b\": 2}", true, true), &Default::default()).unwrap_err();
     assert_eq!(error.position, at(2, 2));
 }
 
@@ -69,11 +51,7 @@ fn bytes_that_are_not_utf8_are_read_as_windows_1252() {
     let document = read_ok(b"{\"a\":\n \"caf\xE9 \xADx \xE2\x82\xAC\"}");
     assert_eq!(document.value, json!({"a": "café \u{AD}x €"}));
     assert_eq!(kinds(&document), [(Leniency::NotUtf8, at(2, 6))]);
-    assert!(
-        document.warnings[0].message.contains("0xE9"),
-        "{}",
-        document.warnings[0].message
-    );
+    assert!(document.warnings[0].message.contains("0xE9"), "{}", document.warnings[0].message);
 }
 
 #[test]
@@ -139,19 +117,10 @@ fn comment_at_end_of_input_without_newline() {
 fn duplicate_keys_last_value_wins_in_first_place() {
     let document = ok("{\"type\": 1, \"b\": 2,\n \"type\": {\"x\": [3]}}");
     assert_eq!(document.value, json!({"type": {"x": [3]}, "b": 2}));
-    let keys: Vec<_> = document
-        .value
-        .as_object()
-        .unwrap()
-        .keys()
-        .cloned()
-        .collect();
+    let keys: Vec<_> = document.value.as_object().unwrap().keys().cloned().collect();
     assert_eq!(keys, ["type", "b"]);
     assert_eq!(kinds(&document), [(Leniency::DuplicateKey, at(2, 2))]);
-    assert_eq!(
-        document.warnings[0].message,
-        "duplicate key \"type\"; the last value is used"
-    );
+    assert_eq!(document.warnings[0].message, "duplicate key \"type\"; the last value is used");
 }
 
 #[test]
@@ -194,10 +163,7 @@ fn unicode_whitespace_inside_strings_is_just_text() {
 #[test]
 fn escapes_and_surrogate_pairs() {
     let document = ok(r#"["\"\\\/\b\f\n\r\t", "\u00e9\u20AC\ud83D\uDE00", "a\u0000b"]"#);
-    assert_eq!(
-        document.value,
-        json!(["\"\\/\u{8}\u{c}\n\r\t", "é€😀", "a\u{0}b"])
-    );
+    assert_eq!(document.value, json!(["\"\\/\u{8}\u{c}\n\r\t", "é€😀", "a\u{0}b"]));
     assert!(document.warnings.is_empty());
 }
 
@@ -216,9 +182,6 @@ fn positions_count_characters_and_all_line_breaks() {
     let document = ok("[\"é😀\u{1}\",\t1 ,\r\n2,\r3,\n\"\u{1}\"]");
     assert_eq!(
         kinds(&document),
-        [
-            (Leniency::ControlCharacter, at(1, 5)),
-            (Leniency::ControlCharacter, at(4, 2))
-        ]
+        [(Leniency::ControlCharacter, at(1, 5)), (Leniency::ControlCharacter, at(4, 2))]
     );
 }

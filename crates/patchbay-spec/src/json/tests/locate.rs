@@ -19,14 +19,8 @@ fn root_and_members() {
     assert_eq!(locate(TEXT, "/swagger"), Some(at(2, 14)));
     assert_eq!(locate(TEXT, "/paths"), Some(at(3, 12)));
     assert_eq!(locate(TEXT, "/paths/~1items~1{id}"), Some(at(4, 20)));
-    assert_eq!(
-        locate(TEXT, "/paths/~1items~1{id}/get/tags/1"),
-        Some(at(5, 30))
-    );
-    assert_eq!(
-        locate(TEXT, "/paths/~1items~1{id}/get/x~0y"),
-        Some(at(5, 43))
-    );
+    assert_eq!(locate(TEXT, "/paths/~1items~1{id}/get/tags/1"), Some(at(5, 30)));
+    assert_eq!(locate(TEXT, "/paths/~1items~1{id}/get/x~0y"), Some(at(5, 43)));
     assert_eq!(locate(TEXT, "/"), Some(at(8, 7)));
     assert_eq!(locate(TEXT, "//1"), Some(at(8, 13)));
     assert_eq!(locate(TEXT, "//1/k"), Some(at(8, 19)));

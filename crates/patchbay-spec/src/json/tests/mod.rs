@@ -38,9 +38,5 @@ fn err(text: &str) -> ReadError {
 
 /// The kinds and positions of a document's warnings.
 fn kinds(document: &Document) -> Vec<(Leniency, Position)> {
-    document
-        .warnings
-        .iter()
-        .map(|w| (w.kind, w.position))
-        .collect()
+    document.warnings.iter().map(|w| (w.kind, w.position)).collect()
 }

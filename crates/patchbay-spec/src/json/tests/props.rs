@@ -7,10 +7,7 @@ use crate::json::{Limits, Position, locate, read};
 
 /// Keys and strings with escapes, quotes, pointer syntax and non-ASCII characters.
 fn text() -> impl Strategy<Value = String> {
-    prop_oneof![
-        "[a-z~/ é😀\"\\\\\t\n\u{0}\u{1f}\u{7f}\u{2028}]{0,8}",
-        any::<String>(),
-    ]
+    prop_oneof!["[a-z~/ é😀\"\\\\\t\n\u{0}\u{1f}\u{7f}\u{2028}]{0,8}", any::<String>(),]
 }
 
 /// Finite floats that serde_json itself reads back exactly (it is not always exact).
@@ -62,25 +59,14 @@ fn pointers(value: &Value, prefix: &str, out: &mut Vec<String>) {
 
 /// The byte offset of `position` in `text` (lines end with `\n` only here).
 fn offset_of(text: &str, position: Position) -> usize {
-    let line_start: usize = text
-        .split_inclusive('\n')
-        .take(position.line as usize - 1)
-        .map(str::len)
-        .sum();
+    let line_start: usize = text.split_inclusive('\n').take(position.line as usize - 1).map(str::len).sum();
     let line = &text[line_start..];
-    line_start
-        + line
-            .char_indices()
-            .nth(position.column as usize - 1)
-            .map_or(line.len(), |c| c.0)
+    line_start + line.char_indices().nth(position.column as usize - 1).map_or(line.len(), |c| c.0)
 }
 
 /// Both serializations of `value`.
 fn serializations(value: &Value) -> [String; 2] {
-    [
-        value.to_string(),
-        serde_json::to_string_pretty(value).unwrap_or_default(),
-    ]
+    [value.to_string(), serde_json::to_string_pretty(value).unwrap_or_default()]
 }
 
 proptest! {
