@@ -70,6 +70,10 @@ pub fn read_document(
         }
         Err(e) => {
             diagnostics.push(Diagnostic::new("PB0102", file, "", e.message.clone()).at(e.position));
+            if bytes.len() <= limits.max_bytes {
+                // Kept to show the offending line; not located by pointer, since it does not parse.
+                sources.add(file, String::from_utf8_lossy(bytes).into_owned(), false);
+            }
             None
         }
     }

@@ -2,7 +2,7 @@
 
 use super::{Report, operation_pointer, parameter_pointer};
 use crate::diag::escape_segment;
-use crate::model::{Connector, DynamicCall, DynamicParameter, Operation, PathItem};
+use crate::model::{Connector, DynamicCall, DynamicParameter, Location, Operation, Parameter, PathItem};
 use serde_json::Value;
 
 /// The four extensions and the model's matching accessors.
@@ -88,10 +88,9 @@ fn check_call(r: &mut Report, caller: Option<(&PathItem, &Operation)>, call: &Dy
         r.definition("PB0601", format!("{pointer}/operationId"), msg);
         return;
     };
-    let callee: Vec<&str> =
-        target.effective_parameters(target_item).iter().map(|p| p.name.as_str()).collect();
+    let callee = target.effective_parameters(target_item);
     for (name, source) in call.arguments() {
-        if !callee.contains(&name) {
+        if !callee.iter().any(|p| accepts(c, p, name)) {
             let msg = format!("`{target_id}` has no parameter `{name}`");
             r.definition("PB0602", format!("{pointer}/parameters/{}", escape_segment(name)), msg);
         }
@@ -102,6 +101,27 @@ fn check_call(r: &mut Report, caller: Option<(&PathItem, &Operation)>, call: &Dy
             let msg = format!("`{own}` is not a parameter of {}", op.display_id());
             r.definition("PB0603", format!("{pointer}/parameters/{}", escape_segment(name)), msg);
         }
+    }
+}
+
+/// Whether a callee parameter takes the argument `name`: by its own name, or, for a body, by the
+/// name or `body/…` path of one of its properties (as dynamic schemas of bodies are written).
+fn accepts(c: &Connector, p: &Parameter, name: &str) -> bool {
+    if p.name == name {
+        return true;
+    }
+    if p.location != Location::Body {
+        return false;
+    }
+    let first = name.split('/').next().unwrap_or(name);
+    let property =
+        if first == p.name || first == "body" { name.split('/').nth(1).unwrap_or(name) } else { name };
+    match crate::refs::resolve_schema(c, &p.schema) {
+        Ok(schema) => match schema.get("properties").and_then(Value::as_object) {
+            Some(props) => props.contains_key(property),
+            None => true, // a body without declared properties takes anything
+        },
+        Err(_) => true, // the reference is reported elsewhere
     }
 }
 

@@ -1,0 +1,41 @@
+//! `patchbay connector …`: validate, convert and inspect connector definitions.
+
+mod convert;
+mod inspect;
+mod validate;
+
+use clap::Subcommand;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// The `connector` subcommands.
+#[derive(Subcommand)]
+pub enum ConnectorCommand {
+    /// Check packages, Swagger 2.0, OpenAPI 3 or Postman files; exit status 1 when any has errors.
+    ///
+    /// A folder that is not itself a package is searched for package folders, so a whole
+    /// repository of connectors can be checked at once.
+    Validate(validate::Args),
+    /// Convert a package, OpenAPI 3 or Postman file into a Power Platform package folder.
+    Convert {
+        /// The package folder or file to convert.
+        input: PathBuf,
+        /// The folder to write the package into (created if missing).
+        #[arg(long, short)]
+        out: PathBuf,
+    },
+    /// Show a connector's operations: id, kind, method, path and summary.
+    Inspect {
+        /// The package folder or file.
+        path: PathBuf,
+    },
+}
+
+/// Runs a `connector` subcommand.
+pub fn run(command: ConnectorCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        ConnectorCommand::Validate(args) => validate::run(&args),
+        ConnectorCommand::Convert { input, out } => convert::run(&input, &out),
+        ConnectorCommand::Inspect { path } => inspect::run(&path),
+    }
+}
