@@ -91,7 +91,11 @@ fn main() {
     println!("corpus: {} packages, {loaded} load; median of {ROUNDS} rounds", pkgs.len());
     let row = |name: &str, d: Duration| {
         let ratio = d.as_secs_f64() / base.as_secs_f64();
-        println!("{name:<44} {:>8.1} ms {:>9.0} connectors/s {ratio:>6.2}x baseline time", d.as_secs_f64() * 1e3, n / d.as_secs_f64());
+        println!(
+            "{name:<44} {:>8.1} ms {:>9.0} connectors/s {ratio:>6.2}x baseline time",
+            d.as_secs_f64() * 1e3,
+            n / d.as_secs_f64()
+        );
     };
     row("baseline: read + serde_json::from_slice", base);
     row("patchbay: load + validate, 1 thread", one);

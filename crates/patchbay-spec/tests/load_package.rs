@@ -64,7 +64,11 @@ fn finds_files_case_insensitively_with_script_icon_and_external_refs() {
 fn paconn_settings_name_the_files() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "defs/api.json", SWAGGER.replace("common/schemas.json", "").as_str());
-    write(dir.path(), "settings.json", r#"{"apiDefinition": "defs/api.json", "apiProperties": "props.json"}"#);
+    write(
+        dir.path(),
+        "settings.json",
+        r#"{"apiDefinition": "defs/api.json", "apiProperties": "props.json"}"#,
+    );
     write(dir.path(), "props.json", r##"{"properties": {"iconBrandColor": "#000000"}}"##);
     let c = load_path(dir.path()).connector.expect("loads");
     assert_eq!(c.identity.brand_color.as_deref(), Some("#000000"));
@@ -118,9 +122,19 @@ fn hostile_inputs_give_errors_not_crashes() {
     let huge = format!("{{\"swagger\": \"2.0\", \"x\": \"{}\"}}", "a".repeat(50 * 1024 * 1024));
     write(dir.path(), "huge.json", &huge);
     write(dir.path(), "truncated.json", &SWAGGER[..SWAGGER.len() / 2]);
-    std::fs::write(dir.path().join("random.json"), (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect::<Vec<u8>>()).unwrap();
+    std::fs::write(
+        dir.path().join("random.json"),
+        (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect::<Vec<u8>>(),
+    )
+    .unwrap();
     write(dir.path(), "other.json", r#"{"hello": "world"}"#);
-    for (name, code) in [("deep.json", "PB0102"), ("huge.json", "PB0101"), ("truncated.json", "PB0102"), ("random.json", "PB0102"), ("other.json", "PB0106")] {
+    for (name, code) in [
+        ("deep.json", "PB0102"),
+        ("huge.json", "PB0101"),
+        ("truncated.json", "PB0102"),
+        ("random.json", "PB0102"),
+        ("other.json", "PB0106"),
+    ] {
         let loaded = load_path(&dir.path().join(name));
         assert!(loaded.connector.is_none(), "{name}");
         assert_eq!(loaded.diagnostics[0].code, code, "{name}: {:#?}", loaded.diagnostics);

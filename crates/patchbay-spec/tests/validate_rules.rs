@@ -8,8 +8,10 @@ fn check(swagger: Value, properties: Value, certification: bool) -> Checked {
     let dir = tempfile::tempdir().expect("temp dir");
     let pkg = dir.path().join("pkg");
     std::fs::create_dir(&pkg).expect("mkdir");
-    std::fs::write(pkg.join("apiDefinition.swagger.json"), serde_json::to_string_pretty(&swagger).unwrap()).unwrap();
-    std::fs::write(pkg.join("apiProperties.json"), serde_json::to_string_pretty(&properties).unwrap()).unwrap();
+    std::fs::write(pkg.join("apiDefinition.swagger.json"), serde_json::to_string_pretty(&swagger).unwrap())
+        .unwrap();
+    std::fs::write(pkg.join("apiProperties.json"), serde_json::to_string_pretty(&properties).unwrap())
+        .unwrap();
     check_path(&pkg, certification)
 }
 
@@ -91,9 +93,11 @@ fn webhook_without_callback_parameter_is_an_error_and_without_content_a_warning(
 
 #[test]
 fn webhook_callback_found_through_a_definition() {
-    let mut doc = base(json!({"/hooks": {"post": {"operationId": "OnTask", "x-ms-trigger": "single", "responses": {"201": {"description": "created"}},
+    let mut doc = base(
+        json!({"/hooks": {"post": {"operationId": "OnTask", "x-ms-trigger": "single", "responses": {"201": {"description": "created"}},
         "parameters": [{"name": "body", "in": "body", "schema": {"$ref": "#/definitions/Hook"}}]},
-        "x-ms-notification-content": {"schema": {"$ref": "#/definitions/Task"}}}}));
+        "x-ms-notification-content": {"schema": {"$ref": "#/definitions/Task"}}}}),
+    );
     doc["definitions"]["Hook"] = json!({"type": "object", "properties": {"callbackUrl": {"type": "string", "x-ms-notification-url": true}}});
     let checked = check(doc, props(), false);
     assert!(checked.diagnostics.is_empty(), "{:#?}", checked.diagnostics);

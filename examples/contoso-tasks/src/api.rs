@@ -20,12 +20,7 @@ const MAX_TOP: u64 = 500;
 
 /// `201 Created` with a `Location` header and a JSON body.
 pub(crate) fn created(location: String, body: &impl Serialize) -> Response {
-    (
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(body),
-    )
-        .into_response()
+    (StatusCode::CREATED, [(header::LOCATION, location)], Json(body)).into_response()
 }
 
 /// Slices `all` by `$top`/`$skip` into `{"value": [...], "nextLink"?: "<absolute url>"}`.
@@ -43,16 +38,10 @@ pub(crate) fn page<T: Serialize>(
     }
     let skip = q.u64_param(&["$skip", "skip"])?.unwrap_or(0);
     let start = usize::try_from(skip).unwrap_or(usize::MAX).min(all.len());
-    let end = start
-        .saturating_add(usize::try_from(top).unwrap_or(usize::MAX))
-        .min(all.len());
+    let end = start.saturating_add(usize::try_from(top).unwrap_or(usize::MAX)).min(all.len());
     let mut body = json!({ "value": &all[start..end] });
     if end < all.len() {
-        body["nextLink"] = Value::String(format!(
-            "{}{path}?$top={top}&$skip={}",
-            st.base_url,
-            skip + top
-        ));
+        body["nextLink"] = Value::String(format!("{}{path}?$top={top}&$skip={}", st.base_url, skip + top));
     }
     Ok(Json(body))
 }
@@ -72,9 +61,7 @@ fn task_key(store: &Store, id: &str) -> Result<u64, ApiError> {
 fn required_text(value: Option<String>, field: &str) -> Result<String, ApiError> {
     match value.map(|v| v.trim().to_owned()) {
         Some(v) if !v.is_empty() => Ok(v),
-        _ => Err(ApiError::bad_request(format!(
-            "Property '{field}' is required and must not be empty."
-        ))),
+        _ => Err(ApiError::bad_request(format!("Property '{field}' is required and must not be empty."))),
     }
 }
 
@@ -101,10 +88,7 @@ pub(crate) struct ProjectPatch {
     description: Option<String>,
 }
 
-pub(crate) async fn list_projects(
-    State(st): State<AppState>,
-    q: QueryMap,
-) -> Result<Json<Value>, ApiError> {
+pub(crate) async fn list_projects(State(st): State<AppState>, q: QueryMap) -> Result<Json<Value>, ApiError> {
     let store = st.lock();
     let all: Vec<&Project> = store.projects.values().collect();
     page(&st, "/projects", &q, &all)
@@ -126,10 +110,7 @@ pub(crate) async fn create_project(
         updated_at: now,
     };
     store.projects.insert(key, project.clone());
-    Ok(created(
-        format!("{}/projects/{}", st.base_url, project.id),
-        &project,
-    ))
+    Ok(created(format!("{}/projects/{}", st.base_url, project.id), &project))
 }
 
 pub(crate) async fn get_project(
@@ -148,10 +129,7 @@ pub(crate) async fn update_project(
 ) -> Result<Json<Project>, ApiError> {
     let mut store = st.lock();
     let key = project_key(&store, &id)?;
-    let name = body
-        .name
-        .map(|n| required_text(Some(n), "name"))
-        .transpose()?;
+    let name = body.name.map(|n| required_text(Some(n), "name")).transpose()?;
     let project = store.projects.get_mut(&key).expect("checked above");
     if let Some(name) = name {
         project.name = name;
@@ -168,12 +146,8 @@ pub(crate) async fn delete_project(
     let mut store = st.lock();
     let key = project_key(&store, &id)?;
     store.projects.remove(&key);
-    let removed: Vec<String> = store
-        .tasks
-        .values()
-        .filter(|t| t.project_id == id)
-        .map(|t| t.id.clone())
-        .collect();
+    let removed: Vec<String> =
+        store.tasks.values().filter(|t| t.project_id == id).map(|t| t.id.clone()).collect();
     store.tasks.retain(|_, t| t.project_id != id);
     store.comments.retain(|_, c| !removed.contains(&c.task_id));
     Ok(StatusCode::NO_CONTENT)
@@ -207,11 +181,7 @@ pub(crate) async fn list_tasks(
 ) -> Result<Json<Value>, ApiError> {
     let store = st.lock();
     project_key(&store, &id)?;
-    let all: Vec<&Task> = store
-        .tasks
-        .values()
-        .filter(|t| t.project_id == id)
-        .collect();
+    let all: Vec<&Task> = store.tasks.values().filter(|t| t.project_id == id).collect();
     page(&st, &format!("/projects/{id}/tasks"), &q, &all)
 }
 
@@ -238,10 +208,7 @@ pub(crate) async fn create_task(
             completed_at: None,
             created_at: now.clone(),
             updated_at: now,
-            source: headers
-                .get("x-contoso-client")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned),
+            source: headers.get("x-contoso-client").and_then(|v| v.to_str().ok()).map(str::to_owned),
             seq,
         };
         store.tasks.insert(key, task.clone());
@@ -251,10 +218,7 @@ pub(crate) async fn create_task(
     Ok(created(format!("{}/tasks/{}", st.base_url, task.id), &task))
 }
 
-pub(crate) async fn get_task(
-    State(st): State<AppState>,
-    PathId(id): PathId,
-) -> Result<Json<Task>, ApiError> {
+pub(crate) async fn get_task(State(st): State<AppState>, PathId(id): PathId) -> Result<Json<Task>, ApiError> {
     let store = st.lock();
     let key = task_key(&store, &id)?;
     Ok(Json(store.tasks[&key].clone()))
@@ -265,10 +229,7 @@ pub(crate) async fn update_task(
     PathId(id): PathId,
     JsonBody(body): JsonBody<TaskPatch>,
 ) -> Result<Json<Task>, ApiError> {
-    let title = body
-        .title
-        .map(|t| required_text(Some(t), "title"))
-        .transpose()?;
+    let title = body.title.map(|t| required_text(Some(t), "title")).transpose()?;
     let (task, just_completed) = {
         let mut store = st.lock();
         let key = task_key(&store, &id)?;
@@ -329,11 +290,7 @@ pub(crate) async fn list_comments(
 ) -> Result<Json<Value>, ApiError> {
     let store = st.lock();
     task_key(&store, &id)?;
-    let all: Vec<&Comment> = store
-        .comments
-        .values()
-        .filter(|c| c.task_id == id)
-        .collect();
+    let all: Vec<&Comment> = store.comments.values().filter(|c| c.task_id == id).collect();
     page(&st, &format!("/tasks/{id}/comments"), &q, &all)
 }
 
@@ -346,32 +303,17 @@ pub(crate) async fn add_comment(
     let mut store = st.lock();
     task_key(&store, &id)?;
     let (key, comment_id) = store.next_id(Kind::Comment);
-    let comment = Comment {
-        id: comment_id,
-        task_id: id.clone(),
-        text,
-        created_at: now_rfc3339(),
-    };
+    let comment = Comment { id: comment_id, task_id: id.clone(), text, created_at: now_rfc3339() };
     store.comments.insert(key, comment.clone());
-    Ok(created(
-        format!("{}/tasks/{id}/comments", st.base_url),
-        &comment,
-    ))
+    Ok(created(format!("{}/tasks/{id}/comments", st.base_url), &comment))
 }
 
 // ---------------------------------------------------------------- polling trigger
 
 /// `202 Accepted` (or `200 OK` with a body) plus `Location` and `Retry-After`.
-fn poll_response(
-    st: &AppState,
-    status: StatusCode,
-    location: String,
-    body: Option<Value>,
-) -> Response {
-    let headers = [
-        (header::LOCATION, location),
-        (header::RETRY_AFTER, st.config.retry_after_secs.to_string()),
-    ];
+fn poll_response(st: &AppState, status: StatusCode, location: String, body: Option<Value>) -> Response {
+    let headers =
+        [(header::LOCATION, location), (header::RETRY_AFTER, st.config.retry_after_secs.to_string())];
     match body {
         Some(body) => (status, headers, Json(body)).into_response(),
         None => (status, headers).into_response(),
@@ -383,10 +325,7 @@ fn poll_response(
 /// Without `since` it only establishes the cursor (202). With a cursor it answers 200 with the
 /// tasks created or changed after it, or 202 when there are none; `Location` always carries the
 /// URL of the next poll with the current cursor.
-pub(crate) async fn poll_tasks(
-    State(st): State<AppState>,
-    q: QueryMap,
-) -> Result<Response, ApiError> {
+pub(crate) async fn poll_tasks(State(st): State<AppState>, q: QueryMap) -> Result<Response, ApiError> {
     let since = q.u64_param(&["since"])?;
     let project = q.get_any(&["projectId"]).filter(|p| !p.is_empty());
     let store = st.lock();
@@ -403,11 +342,8 @@ pub(crate) async fn poll_tasks(
         // First poll (or a cursor from before a restart): establish the baseline.
         return Ok(poll_response(&st, StatusCode::ACCEPTED, location, None));
     };
-    let mut changed: Vec<&Task> = store
-        .tasks
-        .values()
-        .filter(|t| t.seq > since && project.is_none_or(|p| t.project_id == p))
-        .collect();
+    let mut changed: Vec<&Task> =
+        store.tasks.values().filter(|t| t.seq > since && project.is_none_or(|p| t.project_id == p)).collect();
     if changed.is_empty() {
         return Ok(poll_response(&st, StatusCode::ACCEPTED, location, None));
     }
@@ -426,12 +362,7 @@ pub(crate) async fn export_project(
     let mut store = st.lock();
     let key = project_key(&store, &id)?;
     let project = store.projects[&key].clone();
-    let tasks: Vec<Task> = store
-        .tasks
-        .values()
-        .filter(|t| t.project_id == id)
-        .cloned()
-        .collect();
+    let tasks: Vec<Task> = store.tasks.values().filter(|t| t.project_id == id).cloned().collect();
     let (job_key, job_id) = store.next_id(Kind::Job);
     let result = json!({
         "id": job_id,
@@ -440,14 +371,7 @@ pub(crate) async fn export_project(
         "tasks": tasks,
         "exportedAt": now_rfc3339(),
     });
-    store.jobs.insert(
-        job_key,
-        Job {
-            id: job_id.clone(),
-            polls_remaining: st.config.export_polls,
-            result,
-        },
-    );
+    store.jobs.insert(job_key, Job { id: job_id.clone(), polls_remaining: st.config.export_polls, result });
     Ok(poll_response(
         &st,
         StatusCode::ACCEPTED,
@@ -457,10 +381,7 @@ pub(crate) async fn export_project(
 }
 
 /// `GET /jobs/{jobId}`: 202 while the export runs, then 200 with the exported project.
-pub(crate) async fn get_job(
-    State(st): State<AppState>,
-    PathId(id): PathId,
-) -> Result<Response, ApiError> {
+pub(crate) async fn get_job(State(st): State<AppState>, PathId(id): PathId) -> Result<Response, ApiError> {
     let mut store = st.lock();
     let job = parse_id(Kind::Job, &id)
         .and_then(|k| store.jobs.get_mut(&k))
@@ -469,12 +390,7 @@ pub(crate) async fn get_job(
         job.polls_remaining -= 1;
         let body = json!({ "id": job.id, "status": "running" });
         let location = format!("{}/jobs/{}", st.base_url, job.id);
-        return Ok(poll_response(
-            &st,
-            StatusCode::ACCEPTED,
-            location,
-            Some(body),
-        ));
+        return Ok(poll_response(&st, StatusCode::ACCEPTED, location, Some(body)));
     }
     Ok(Json(job.result.clone()).into_response())
 }

@@ -21,12 +21,7 @@ pub(crate) struct ApiError {
 
 impl ApiError {
     fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            message: message.into(),
-            www_authenticate: None,
-        }
+        Self { status, code, message: message.into(), www_authenticate: None }
     }
 
     /// 400 `BadRequest`.
@@ -36,20 +31,12 @@ impl ApiError {
 
     /// 404 `NotFound` for a resource that does not exist.
     pub(crate) fn not_found(kind: &str, id: &str) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "NotFound",
-            format!("{kind} '{id}' was not found."),
-        )
+        Self::new(StatusCode::NOT_FOUND, "NotFound", format!("{kind} '{id}' was not found."))
     }
 
     /// 404 `RouteNotFound` for a path the API does not serve.
     pub(crate) fn route_not_found(path: &str) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "RouteNotFound",
-            format!("No route matches '{path}'."),
-        )
+        Self::new(StatusCode::NOT_FOUND, "RouteNotFound", format!("No route matches '{path}'."))
     }
 
     /// 405 `MethodNotAllowed`.
@@ -135,9 +122,7 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryMap {
 impl QueryMap {
     /// The value of the first present name among `names` (e.g. `["$top", "top"]`).
     pub(crate) fn get_any(&self, names: &[&str]) -> Option<&str> {
-        names
-            .iter()
-            .find_map(|n| self.0.get(*n).map(String::as_str))
+        names.iter().find_map(|n| self.0.get(*n).map(String::as_str))
     }
 
     /// An optional non-negative integer parameter.

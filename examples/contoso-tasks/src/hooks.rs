@@ -22,10 +22,7 @@ pub(crate) struct NewHook {
     project_id: Option<String>,
 }
 
-pub(crate) async fn list_hooks(
-    State(st): State<AppState>,
-    q: QueryMap,
-) -> Result<Json<Value>, ApiError> {
+pub(crate) async fn list_hooks(State(st): State<AppState>, q: QueryMap) -> Result<Json<Value>, ApiError> {
     let store = st.lock();
     let all: Vec<&Hook> = store.hooks.values().collect();
     page(&st, "/hooks", &q, &all)
@@ -39,14 +36,9 @@ pub(crate) async fn create_hook(
     let callback_url = body
         .callback_url
         .filter(|u| is_absolute_http_url(u))
-        .ok_or_else(|| {
-            ApiError::bad_request("Property 'callbackUrl' must be an absolute http(s) URL.")
-        })?;
-    let event = body
-        .event
-        .as_deref()
-        .and_then(Event::parse)
-        .ok_or_else(|| {
+        .ok_or_else(|| ApiError::bad_request("Property 'callbackUrl' must be an absolute http(s) URL."))?;
+    let event =
+        body.event.as_deref().and_then(Event::parse).ok_or_else(|| {
             ApiError::bad_request("Property 'event' must be 'taskCreated' or 'taskCompleted'.")
         })?;
     let project_id = body.project_id.filter(|p| !p.is_empty());
@@ -57,13 +49,7 @@ pub(crate) async fn create_hook(
         return Err(ApiError::not_found(Kind::Project.name(), p));
     }
     let (key, id) = store.next_id(Kind::Hook);
-    let hook = Hook {
-        id,
-        callback_url,
-        event,
-        project_id,
-        created_at: now_rfc3339(),
-    };
+    let hook = Hook { id, callback_url, event, project_id, created_at: now_rfc3339() };
     store.hooks.insert(key, hook.clone());
     Ok(created(format!("{}/hooks/{}", st.base_url, hook.id), &hook))
 }
@@ -137,10 +123,7 @@ async fn deliver(st: AppState, hook: Hook, payload: Value) {
             tokio::time::sleep(st.config.webhook_retry_delay * attempt).await;
         }
     }
-    log(&format!(
-        "webhook {}: giving up on this notification",
-        hook.id
-    ));
+    log(&format!("webhook {}: giving up on this notification", hook.id));
 }
 
 fn log(msg: &str) {

@@ -169,11 +169,7 @@ where
     H: Handler<T, AppState>,
     T: 'static,
 {
-    let spec = RouteSpec {
-        method,
-        path,
-        operation_id,
-    };
+    let spec = RouteSpec { method, path, operation_id };
     (spec, on(method.filter(), handler))
 }
 
@@ -184,53 +180,18 @@ fn routes() -> Vec<Route> {
         route(Get, "/projects", "ListProjects", api::list_projects),
         route(Post, "/projects", "CreateProject", api::create_project),
         route(Get, "/projects/{projectId}", "GetProject", api::get_project),
-        route(
-            Patch,
-            "/projects/{projectId}",
-            "UpdateProject",
-            api::update_project,
-        ),
-        route(
-            Delete,
-            "/projects/{projectId}",
-            "DeleteProject",
-            api::delete_project,
-        ),
-        route(
-            Get,
-            "/projects/{projectId}/tasks",
-            "ListTasks",
-            api::list_tasks,
-        ),
-        route(
-            Post,
-            "/projects/{projectId}/tasks",
-            "CreateTask",
-            api::create_task,
-        ),
-        route(
-            Post,
-            "/projects/{projectId}/export",
-            "ExportProject",
-            api::export_project,
-        ),
+        route(Patch, "/projects/{projectId}", "UpdateProject", api::update_project),
+        route(Delete, "/projects/{projectId}", "DeleteProject", api::delete_project),
+        route(Get, "/projects/{projectId}/tasks", "ListTasks", api::list_tasks),
+        route(Post, "/projects/{projectId}/tasks", "CreateTask", api::create_task),
+        route(Post, "/projects/{projectId}/export", "ExportProject", api::export_project),
         route(Get, "/jobs/{jobId}", "GetExportJob", api::get_job),
         route(Get, "/tasks/poll", "OnNewOrUpdatedTasks", api::poll_tasks),
         route(Get, "/tasks/{taskId}", "GetTask", api::get_task),
         route(Patch, "/tasks/{taskId}", "UpdateTask", api::update_task),
         route(Delete, "/tasks/{taskId}", "DeleteTask", api::delete_task),
-        route(
-            Get,
-            "/tasks/{taskId}/comments",
-            "ListComments",
-            api::list_comments,
-        ),
-        route(
-            Post,
-            "/tasks/{taskId}/comments",
-            "AddComment",
-            api::add_comment,
-        ),
+        route(Get, "/tasks/{taskId}/comments", "ListComments", api::list_comments),
+        route(Post, "/tasks/{taskId}/comments", "AddComment", api::add_comment),
         route(Get, "/hooks", "ListHooks", hooks::list_hooks),
         route(Post, "/hooks", "OnTaskEvent", hooks::create_hook),
         route(Delete, "/hooks/{hookId}", "DeleteHook", hooks::delete_hook),
@@ -282,10 +243,7 @@ fn build_router(state: AppState) -> Router {
     for (spec, method_router) in routes() {
         api = api.route(spec.path, method_router);
     }
-    let api = api.route_layer(axum::middleware::from_fn_with_state(
-        state.clone(),
-        oauth::require_auth,
-    ));
+    let api = api.route_layer(axum::middleware::from_fn_with_state(state.clone(), oauth::require_auth));
     Router::new()
         .route("/healthz", get(api::healthz))
         .merge(oauth::router())
@@ -355,10 +313,5 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
             })
             .await
     });
-    Ok(Running {
-        addr,
-        base_url,
-        stop,
-        task,
-    })
+    Ok(Running { addr, base_url, stop, task })
 }

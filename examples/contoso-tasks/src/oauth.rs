@@ -70,9 +70,7 @@ enum TokenCheck {
 
 impl OAuthState {
     fn tokens(&self) -> std::sync::MutexGuard<'_, Tokens> {
-        self.tokens
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.tokens.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn check(&self, token: &str) -> TokenCheck {
@@ -113,10 +111,7 @@ fn authenticate(st: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
         return if !expected.is_empty() && key.as_bytes() == expected {
             Ok(())
         } else {
-            Err(ApiError::unauthorized(
-                "The API key is not valid.",
-                r#"Bearer realm="contoso-tasks""#,
-            ))
+            Err(ApiError::unauthorized("The API key is not valid.", r#"Bearer realm="contoso-tasks""#))
         };
     }
     if let Some(value) = headers.get(header::AUTHORIZATION) {
@@ -154,10 +149,7 @@ fn authenticate(st: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
 fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
     let mut resp = (
         status,
-        [
-            (header::CACHE_CONTROL, "no-store"),
-            (header::PRAGMA, "no-cache"),
-        ],
+        [(header::CACHE_CONTROL, "no-store"), (header::PRAGMA, "no-cache")],
         Json(json!({ "error": error, "error_description": description })),
     )
         .into_response();
@@ -198,16 +190,15 @@ fn redirect(uri: &str, params: &[(&str, Option<&str>)]) -> Response {
 
 fn is_base64url_43_128(s: &str) -> bool {
     (43..=128).contains(&s.len())
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
 }
 
 /// `GET /oauth/authorize`: validates the client and redirect URI, then redirects straight back
 /// with `code` and `state` (auto-approval for local use).
 async fn authorize(State(st): State<AppState>, QueryMap(q): QueryMap) -> Response {
     let param = |name: &str| q.get(name).map(String::as_str).filter(|v| !v.is_empty());
-    let Some(client) = param("client_id")
-        .and_then(|id| st.config.oauth_clients.iter().find(|c| c.client_id == id))
+    let Some(client) =
+        param("client_id").and_then(|id| st.config.oauth_clients.iter().find(|c| c.client_id == id))
     else {
         return invalid_request("Missing or unknown client_id.");
     };
@@ -227,18 +218,11 @@ async fn authorize(State(st): State<AppState>, QueryMap(q): QueryMap) -> Respons
     let fail = |error: &str, description: &str| {
         redirect(
             &redirect_uri,
-            &[
-                ("error", Some(error)),
-                ("error_description", Some(description)),
-                ("state", state),
-            ],
+            &[("error", Some(error)), ("error_description", Some(description)), ("state", state)],
         )
     };
     if param("response_type") != Some("code") {
-        return fail(
-            "unsupported_response_type",
-            "Only response_type=code is supported.",
-        );
+        return fail("unsupported_response_type", "Only response_type=code is supported.");
     }
     let challenge = match (param("code_challenge"), param("code_challenge_method")) {
         (Some(c), Some("S256")) if is_base64url_43_128(c) => Some(c.to_owned()),
@@ -249,10 +233,7 @@ async fn authorize(State(st): State<AppState>, QueryMap(q): QueryMap) -> Respons
             return fail("invalid_request", "code_challenge_method must be S256.");
         }
         (None, Some(_)) => {
-            return fail(
-                "invalid_request",
-                "code_challenge_method given without code_challenge.",
-            );
+            return fail("invalid_request", "code_challenge_method given without code_challenge.");
         }
         (None, None) if client.require_pkce => {
             return fail("invalid_request", "This client must use PKCE (S256).");
@@ -293,11 +274,8 @@ fn authenticate_client<'a>(
         .map(|(_, creds)| creds.trim());
     let (id, secret) = if let Some(creds) = basic {
         let malformed = || invalid("Malformed Basic credentials.");
-        let decoded = STANDARD
-            .decode(creds)
-            .ok()
-            .and_then(|b| String::from_utf8(b).ok())
-            .ok_or_else(malformed)?;
+        let decoded =
+            STANDARD.decode(creds).ok().and_then(|b| String::from_utf8(b).ok()).ok_or_else(malformed)?;
         let (id, secret) = decoded.split_once(':').ok_or_else(malformed)?;
         let id = decode_form_component(id).ok_or_else(malformed)?;
         let secret = decode_form_component(secret).ok_or_else(malformed)?;
@@ -362,9 +340,7 @@ async fn token(
             if Instant::now() >= entry.expires {
                 return invalid_grant("The authorization code has expired.");
             }
-            if entry.redirect_uri.is_some()
-                && entry.redirect_uri.as_deref() != field("redirect_uri")
-            {
+            if entry.redirect_uri.is_some() && entry.redirect_uri.as_deref() != field("redirect_uri") {
                 return invalid_grant("redirect_uri does not match the authorization request.");
             }
             match (&entry.challenge, field("code_verifier")) {
@@ -400,12 +376,7 @@ async fn token(
                 }
             }
         }
-        _ => issue(
-            &st,
-            &client.client_id,
-            field("scope").map(str::to_owned),
-            false,
-        ),
+        _ => issue(&st, &client.client_id, field("scope").map(str::to_owned), false),
     }
 }
 
@@ -417,16 +388,11 @@ fn issue(st: &AppState, client_id: &str, scope: Option<String>, with_refresh: bo
     let refresh = with_refresh.then(random_token);
     {
         let mut tokens = st.oauth.tokens();
-        tokens
-            .access
-            .retain(|_, expires| now < *expires + EXPIRED_GRACE);
+        tokens.access.retain(|_, expires| now < *expires + EXPIRED_GRACE);
         tokens.codes.retain(|_, c| now < c.expires);
         tokens.access.insert(access.clone(), now + ttl);
         if let Some(r) = &refresh {
-            let grant = Grant {
-                client_id: client_id.to_owned(),
-                scope: scope.clone(),
-            };
+            let grant = Grant { client_id: client_id.to_owned(), scope: scope.clone() };
             tokens.refresh.insert(r.clone(), grant);
         }
     }
@@ -441,14 +407,7 @@ fn issue(st: &AppState, client_id: &str, scope: Option<String>, with_refresh: bo
     if let Some(s) = scope {
         body["scope"] = Value::String(s);
     }
-    (
-        [
-            (header::CACHE_CONTROL, "no-store"),
-            (header::PRAGMA, "no-cache"),
-        ],
-        Json(body),
-    )
-        .into_response()
+    ([(header::CACHE_CONTROL, "no-store"), (header::PRAGMA, "no-cache")], Json(body)).into_response()
 }
 
 /// `GET /oauth/stats`: token-endpoint calls per grant type.

@@ -8,20 +8,13 @@ use rand::TryRng as _;
 
 /// Current UTC time as RFC 3339 with millisecond precision, e.g. `2024-05-01T10:00:00.123Z`.
 pub(crate) fn now_rfc3339() -> String {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     let secs = now.as_secs();
     let millis = now.subsec_millis();
     let days = i64::try_from(secs / 86_400).unwrap_or(0);
     let rem = secs % 86_400;
     let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z",
-        rem / 3600,
-        (rem / 60) % 60,
-        rem % 60
-    )
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z", rem / 3600, (rem / 60) % 60, rem % 60)
 }
 
 /// Days since 1970-01-01 to a (year, month, day) civil date (Howard Hinnant's algorithm).
@@ -35,19 +28,13 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    (
-        y,
-        u32::try_from(m).unwrap_or(1),
-        u32::try_from(d).unwrap_or(1),
-    )
+    (y, u32::try_from(m).unwrap_or(1), u32::try_from(d).unwrap_or(1))
 }
 
 /// A fresh random token: 32 bytes from the OS, base64url without padding.
 pub(crate) fn random_token() -> String {
     let mut buf = [0u8; 32];
-    rand::rngs::SysRng
-        .try_fill_bytes(&mut buf)
-        .expect("the operating system random number generator failed");
+    rand::rngs::SysRng.try_fill_bytes(&mut buf).expect("the operating system random number generator failed");
     URL_SAFE_NO_PAD.encode(buf)
 }
 

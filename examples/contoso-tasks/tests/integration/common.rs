@@ -31,11 +31,7 @@ pub(crate) fn client() -> reqwest::Client {
 
 /// The configuration used by most tests: short delays, one 202 per export.
 pub(crate) fn test_config() -> Config {
-    Config {
-        export_polls: 1,
-        webhook_retry_delay: Duration::from_millis(20),
-        ..Config::default()
-    }
+    Config { export_polls: 1, webhook_retry_delay: Duration::from_millis(20), ..Config::default() }
 }
 
 /// Starts a server with [`test_config`].
@@ -46,10 +42,7 @@ pub(crate) async fn start() -> Server {
 /// Starts a server with `config`.
 pub(crate) async fn start_with(config: Config) -> Server {
     let running = contoso_tasks::start(config).await.expect("server starts");
-    Server {
-        running,
-        client: client(),
-    }
+    Server { running, client: client() }
 }
 
 impl Server {
@@ -60,48 +53,29 @@ impl Server {
 
     /// A request with the demo API key.
     pub(crate) fn req(&self, method: reqwest::Method, path_or_url: &str) -> RequestBuilder {
-        let url = if path_or_url.starts_with("http") {
-            path_or_url.to_owned()
-        } else {
-            self.url(path_or_url)
-        };
-        self.client
-            .request(method, url)
-            .header("X-API-Key", DEMO_API_KEY)
+        let url =
+            if path_or_url.starts_with("http") { path_or_url.to_owned() } else { self.url(path_or_url) };
+        self.client.request(method, url).header("X-API-Key", DEMO_API_KEY)
     }
 
     /// GET with the API key.
     pub(crate) async fn get(&self, path_or_url: &str) -> Response {
-        self.req(reqwest::Method::GET, path_or_url)
-            .send()
-            .await
-            .expect("GET")
+        self.req(reqwest::Method::GET, path_or_url).send().await.expect("GET")
     }
 
     /// POST a JSON body with the API key.
     pub(crate) async fn post(&self, path: &str, body: &Value) -> Response {
-        self.req(reqwest::Method::POST, path)
-            .json(body)
-            .send()
-            .await
-            .expect("POST")
+        self.req(reqwest::Method::POST, path).json(body).send().await.expect("POST")
     }
 
     /// PATCH a JSON body with the API key.
     pub(crate) async fn patch(&self, path: &str, body: &Value) -> Response {
-        self.req(reqwest::Method::PATCH, path)
-            .json(body)
-            .send()
-            .await
-            .expect("PATCH")
+        self.req(reqwest::Method::PATCH, path).json(body).send().await.expect("PATCH")
     }
 
     /// DELETE with the API key.
     pub(crate) async fn delete(&self, path_or_url: &str) -> Response {
-        self.req(reqwest::Method::DELETE, path_or_url)
-            .send()
-            .await
-            .expect("DELETE")
+        self.req(reqwest::Method::DELETE, path_or_url).send().await.expect("DELETE")
     }
 
     /// Creates a project and returns its JSON.
@@ -113,12 +87,7 @@ impl Server {
 
     /// Creates a task and returns its JSON.
     pub(crate) async fn create_task(&self, project_id: &str, title: &str) -> Value {
-        let resp = self
-            .post(
-                &format!("/projects/{project_id}/tasks"),
-                &json!({ "title": title }),
-            )
-            .await;
+        let resp = self.post(&format!("/projects/{project_id}/tasks"), &json!({ "title": title })).await;
         assert_eq!(resp.status(), StatusCode::CREATED);
         resp.json().await.expect("task JSON")
     }
@@ -136,10 +105,7 @@ pub(crate) async fn json_of(resp: Response, status: u16) -> Value {
 pub(crate) async fn error_code(resp: Response, status: u16) -> String {
     let body = json_of(resp, status).await;
     let err = &body["error"];
-    assert!(
-        err["message"].as_str().is_some_and(|m| !m.is_empty()),
-        "{body}"
-    );
+    assert!(err["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
     err["code"].as_str().expect("error.code").to_owned()
 }
 
@@ -186,38 +152,21 @@ impl Receiver {
     pub(crate) async fn start(fail_first: usize) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
         let hits = Arc::new(AtomicUsize::new(0));
-        let state = ReceiverState {
-            tx,
-            hits: hits.clone(),
-            fail_first,
-        };
-        let app = Router::new()
-            .route("/callback", post(receive))
-            .with_state(state);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind receiver");
+        let state = ReceiverState { tx, hits: hits.clone(), fail_first };
+        let app = Router::new().route("/callback", post(receive)).with_state(state);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind receiver");
         let addr = listener.local_addr().expect("addr");
         tokio::spawn(async move { axum::serve(listener, app).await });
-        Self {
-            url: format!("http://{addr}/callback"),
-            rx,
-            hits,
-        }
+        Self { url: format!("http://{addr}/callback"), rx, hits }
     }
 
     /// The next notification, or `None` after `wait`.
     pub(crate) async fn next_within(&mut self, wait: Duration) -> Option<(HeaderMap, Value)> {
-        tokio::time::timeout(wait, self.rx.recv())
-            .await
-            .ok()
-            .flatten()
+        tokio::time::timeout(wait, self.rx.recv()).await.ok().flatten()
     }
 
     /// The next notification; panics after 5 seconds.
     pub(crate) async fn next(&mut self) -> (HeaderMap, Value) {
-        self.next_within(Duration::from_secs(5))
-            .await
-            .expect("a notification within 5 s")
+        self.next_within(Duration::from_secs(5)).await.expect("a notification within 5 s")
     }
 }

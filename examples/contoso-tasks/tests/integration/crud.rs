@@ -9,12 +9,7 @@ use crate::common::{client, error_code, header, json_of, start};
 async fn projects_tasks_and_comments_crud() {
     let s = start().await;
 
-    let resp = s
-        .post(
-            "/projects",
-            &json!({ "name": "Launch", "description": "Ship it" }),
-        )
-        .await;
+    let resp = s.post("/projects", &json!({ "name": "Launch", "description": "Ship it" })).await;
     let location = header(&resp, "location");
     let project = json_of(resp, 201).await;
     let pid = project["id"].as_str().unwrap().to_owned();
@@ -29,11 +24,7 @@ async fn projects_tasks_and_comments_crud() {
     assert!(list.get("nextLink").is_none());
 
     let patched = json_of(
-        s.patch(
-            &format!("/projects/{pid}"),
-            &json!({ "name": "Launch v2", "description": "" }),
-        )
-        .await,
+        s.patch(&format!("/projects/{pid}"), &json!({ "name": "Launch v2", "description": "" })).await,
         200,
     )
     .await;
@@ -55,21 +46,12 @@ async fn projects_tasks_and_comments_crud() {
     assert!(task.get("completedAt").is_none());
     assert_eq!(task["dueDate"], "2025-06-30");
 
-    let done = json_of(
-        s.patch(&format!("/tasks/{tid}"), &json!({ "completed": true }))
-            .await,
-        200,
-    )
-    .await;
+    let done = json_of(s.patch(&format!("/tasks/{tid}"), &json!({ "completed": true })).await, 200).await;
     assert_eq!(done["completed"], true);
     assert!(done["completedAt"].is_string());
     assert_eq!(done["title"], "Write notes");
     let reopened = json_of(
-        s.patch(
-            &format!("/tasks/{tid}"),
-            &json!({ "completed": false, "title": "Rewrite notes" }),
-        )
-        .await,
+        s.patch(&format!("/tasks/{tid}"), &json!({ "completed": false, "title": "Rewrite notes" })).await,
         200,
     )
     .await;
@@ -78,15 +60,8 @@ async fn projects_tasks_and_comments_crud() {
     assert_eq!(reopened["title"], "Rewrite notes");
     assert_eq!(json_of(s.get(&task_location).await, 200).await, reopened);
 
-    let comment = json_of(
-        s.post(
-            &format!("/tasks/{tid}/comments"),
-            &json!({ "text": "Looks good" }),
-        )
-        .await,
-        201,
-    )
-    .await;
+    let comment =
+        json_of(s.post(&format!("/tasks/{tid}/comments"), &json!({ "text": "Looks good" })).await, 201).await;
     assert_eq!(comment["taskId"], tid.as_str());
     let comments = json_of(s.get(&format!("/tasks/{tid}/comments")).await, 200).await;
     assert_eq!(comments["value"], json!([comment]));
@@ -95,14 +70,8 @@ async fn projects_tasks_and_comments_crud() {
     assert_eq!(tasks["value"], json!([reopened]));
 
     assert_eq!(s.delete(&format!("/tasks/{tid}")).await.status(), 204);
-    assert_eq!(
-        error_code(s.get(&task_location).await, 404).await,
-        "NotFound"
-    );
-    assert_eq!(
-        error_code(s.get(&format!("/tasks/{tid}/comments")).await, 404).await,
-        "NotFound"
-    );
+    assert_eq!(error_code(s.get(&task_location).await, 404).await, "NotFound");
+    assert_eq!(error_code(s.get(&format!("/tasks/{tid}/comments")).await, 404).await, "NotFound");
     assert_eq!(s.delete(&format!("/tasks/{tid}")).await.status(), 404);
 
     assert_eq!(s.delete(&format!("/projects/{pid}")).await.status(), 204);
@@ -118,14 +87,8 @@ async fn deleting_a_project_deletes_its_tasks() {
     let t = s.create_task(pid, "one").await;
     let tid = t["id"].as_str().unwrap();
     assert_eq!(s.delete(&format!("/projects/{pid}")).await.status(), 204);
-    assert_eq!(
-        error_code(s.get(&format!("/tasks/{tid}")).await, 404).await,
-        "NotFound"
-    );
-    assert_eq!(
-        error_code(s.get(&format!("/projects/{pid}/tasks")).await, 404).await,
-        "NotFound"
-    );
+    assert_eq!(error_code(s.get(&format!("/tasks/{tid}")).await, 404).await, "NotFound");
+    assert_eq!(error_code(s.get(&format!("/projects/{pid}/tasks")).await, 404).await, "NotFound");
 }
 
 #[tokio::test]
@@ -176,8 +139,7 @@ async fn list_endpoints_page_with_absolute_next_links() {
     assert!(last.get("nextLink").is_none());
     let tid = &ids[0];
     for text in ["a", "b", "c"] {
-        s.post(&format!("/tasks/{tid}/comments"), &json!({ "text": text }))
-            .await;
+        s.post(&format!("/tasks/{tid}/comments"), &json!({ "text": text })).await;
     }
     let page = json_of(s.get(&format!("/tasks/{tid}/comments?$top=2")).await, 200).await;
     assert_eq!(page["value"].as_array().unwrap().len(), 2);
@@ -187,22 +149,10 @@ async fn list_endpoints_page_with_absolute_next_links() {
 #[tokio::test]
 async fn errors_share_one_json_shape() {
     let s = start().await;
-    assert_eq!(
-        error_code(s.get("/projects/proj-99").await, 404).await,
-        "NotFound"
-    );
-    assert_eq!(
-        error_code(s.get("/projects/not-an-id").await, 404).await,
-        "NotFound"
-    );
-    assert_eq!(
-        error_code(s.get("/tasks/task-1").await, 404).await,
-        "NotFound"
-    );
-    assert_eq!(
-        error_code(s.delete("/hooks/hook-1").await, 404).await,
-        "NotFound"
-    );
+    assert_eq!(error_code(s.get("/projects/proj-99").await, 404).await, "NotFound");
+    assert_eq!(error_code(s.get("/projects/not-an-id").await, 404).await, "NotFound");
+    assert_eq!(error_code(s.get("/tasks/task-1").await, 404).await, "NotFound");
+    assert_eq!(error_code(s.delete("/hooks/hook-1").await, 404).await, "NotFound");
 
     let bad_json = s
         .req(Method::POST, "/projects")
@@ -212,29 +162,14 @@ async fn errors_share_one_json_shape() {
         .await
         .unwrap();
     assert_eq!(error_code(bad_json, 400).await, "BadRequest");
-    let no_content_type = s
-        .req(Method::POST, "/projects")
-        .body(r#"{"name":"x"}"#)
-        .send()
-        .await
-        .unwrap();
+    let no_content_type = s.req(Method::POST, "/projects").body(r#"{"name":"x"}"#).send().await.unwrap();
     assert_eq!(error_code(no_content_type, 400).await, "BadRequest");
-    assert_eq!(
-        error_code(s.post("/projects", &json!({ "name": "  " })).await, 400).await,
-        "BadRequest"
-    );
-    assert_eq!(
-        error_code(s.post("/projects", &json!({ "name": 7 })).await, 400).await,
-        "BadRequest"
-    );
+    assert_eq!(error_code(s.post("/projects", &json!({ "name": "  " })).await, 400).await, "BadRequest");
+    assert_eq!(error_code(s.post("/projects", &json!({ "name": 7 })).await, 400).await, "BadRequest");
     let p = s.create_project("P").await;
     let pid = p["id"].as_str().unwrap();
     assert_eq!(
-        error_code(
-            s.post(&format!("/projects/{pid}/tasks"), &json!({})).await,
-            400
-        )
-        .await,
+        error_code(s.post(&format!("/projects/{pid}/tasks"), &json!({})).await, 400).await,
         "BadRequest"
     );
     for query in ["$top=0", "$top=501", "$top=abc", "$skip=-1"] {
@@ -245,10 +180,7 @@ async fn errors_share_one_json_shape() {
         );
     }
 
-    assert_eq!(
-        error_code(s.get("/no/such/route").await, 404).await,
-        "RouteNotFound"
-    );
+    assert_eq!(error_code(s.get("/no/such/route").await, 404).await, "RouteNotFound");
     let put = s.req(Method::PUT, "/projects").send().await.unwrap();
     assert_eq!(error_code(put, 405).await, "MethodNotAllowed");
 }
@@ -262,38 +194,18 @@ async fn api_requires_an_api_key_or_a_bearer_token() {
     assert!(header(&none, "www-authenticate").starts_with("Bearer"));
     assert_eq!(error_code(none, 401).await, "Unauthorized");
 
-    let wrong = c
-        .get(s.url("/projects"))
-        .header("X-API-Key", "wrong-key")
-        .send()
-        .await
-        .unwrap();
+    let wrong = c.get(s.url("/projects")).header("X-API-Key", "wrong-key").send().await.unwrap();
     assert_eq!(error_code(wrong, 401).await, "Unauthorized");
 
-    let bogus_bearer = c
-        .get(s.url("/projects"))
-        .bearer_auth("not-a-token")
-        .send()
-        .await
-        .unwrap();
+    let bogus_bearer = c.get(s.url("/projects")).bearer_auth("not-a-token").send().await.unwrap();
     assert!(header(&bogus_bearer, "www-authenticate").contains("invalid_token"));
     assert_eq!(error_code(bogus_bearer, 401).await, "Unauthorized");
 
-    let basic = c
-        .get(s.url("/projects"))
-        .basic_auth("user", Some("pass"))
-        .send()
-        .await
-        .unwrap();
+    let basic = c.get(s.url("/projects")).basic_auth("user", Some("pass")).send().await.unwrap();
     assert_eq!(error_code(basic, 401).await, "Unauthorized");
 
     // Writes are protected too, and nothing is created by a rejected call.
-    let post = c
-        .post(s.url("/projects"))
-        .json(&json!({ "name": "x" }))
-        .send()
-        .await
-        .unwrap();
+    let post = c.post(s.url("/projects")).json(&json!({ "name": "x" })).send().await.unwrap();
     assert_eq!(error_code(post, 401).await, "Unauthorized");
     let list = json_of(s.get("/projects").await, 200).await;
     assert_eq!(list["value"], json!([]));

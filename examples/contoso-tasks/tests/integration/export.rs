@@ -35,19 +35,9 @@ async fn export_is_a_long_running_action() {
 
 #[tokio::test]
 async fn export_poll_count_is_configurable() {
-    let s = start_with(Config {
-        export_polls: 3,
-        retry_after_secs: 7,
-        ..test_config()
-    })
-    .await;
+    let s = start_with(Config { export_polls: 3, retry_after_secs: 7, ..test_config() }).await;
     let p = s.create_project("P").await;
-    let started = s
-        .post(
-            &format!("/projects/{}/export", p["id"].as_str().unwrap()),
-            &json!({}),
-        )
-        .await;
+    let started = s.post(&format!("/projects/{}/export", p["id"].as_str().unwrap()), &json!({})).await;
     assert_eq!(header(&started, "retry-after"), "7");
     let location = header(&started, "location");
     for _ in 0..3 {
@@ -59,12 +49,6 @@ async fn export_poll_count_is_configurable() {
 #[tokio::test]
 async fn export_of_unknown_things_is_404() {
     let s = start().await;
-    assert_eq!(
-        error_code(s.post("/projects/proj-5/export", &json!({})).await, 404).await,
-        "NotFound"
-    );
-    assert_eq!(
-        error_code(s.get("/jobs/job-5").await, 404).await,
-        "NotFound"
-    );
+    assert_eq!(error_code(s.post("/projects/proj-5/export", &json!({})).await, 404).await, "NotFound");
+    assert_eq!(error_code(s.get("/jobs/job-5").await, 404).await, "NotFound");
 }

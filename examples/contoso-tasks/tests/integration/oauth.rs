@@ -20,25 +20,14 @@ fn challenge(verifier: &str) -> String {
 
 /// GET /oauth/authorize with `params`; returns the status and the redirect target.
 async fn authorize(s: &Server, params: &[(&str, &str)]) -> (u16, Option<Url>) {
-    let resp = s
-        .client
-        .get(s.url("/oauth/authorize"))
-        .query(params)
-        .send()
-        .await
-        .unwrap();
+    let resp = s.client.get(s.url("/oauth/authorize")).query(params).send().await.unwrap();
     let status = resp.status().as_u16();
-    let location = resp
-        .headers()
-        .get("location")
-        .map(|l| Url::parse(l.to_str().unwrap()).unwrap());
+    let location = resp.headers().get("location").map(|l| Url::parse(l.to_str().unwrap()).unwrap());
     (status, location)
 }
 
 fn param(url: &Url, name: &str) -> Option<String> {
-    url.query_pairs()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
+    url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
 }
 
 /// Runs the authorization request with PKCE and returns the code.
@@ -69,12 +58,7 @@ async fn token(s: &Server, fields: &[(&str, &str)]) -> reqwest::Response {
     let mut form: Vec<(&str, &str)> = fields.to_vec();
     form.push(("client_id", DEMO_CLIENT_ID));
     form.push(("client_secret", DEMO_CLIENT_SECRET));
-    s.client
-        .post(s.url("/oauth/token"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap()
+    s.client.post(s.url("/oauth/token")).form(&form).send().await.unwrap()
 }
 
 async fn oauth_error(resp: reqwest::Response, status: u16) -> String {
@@ -83,18 +67,11 @@ async fn oauth_error(resp: reqwest::Response, status: u16) -> String {
 }
 
 async fn projects_status(s: &Server, access_token: &str) -> reqwest::Response {
-    client()
-        .get(s.url("/projects"))
-        .bearer_auth(access_token)
-        .send()
-        .await
-        .unwrap()
+    client().get(s.url("/projects")).bearer_auth(access_token).send().await.unwrap()
 }
 
 fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
-    v[key]
-        .as_str()
-        .unwrap_or_else(|| panic!("{key} missing in {v}"))
+    v[key].as_str().unwrap_or_else(|| panic!("{key} missing in {v}"))
 }
 
 #[tokio::test]
@@ -118,15 +95,8 @@ async fn authorization_code_with_pkce() {
 
     // Missing verifier.
     let code = code_for(&s, VERIFIER).await;
-    let resp = token(
-        &s,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-        ],
-    )
-    .await;
+    let resp =
+        token(&s, &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT)]).await;
     assert_eq!(oauth_error(resp, 400).await, "invalid_grant");
 
     // Wrong redirect_uri.
@@ -162,10 +132,7 @@ async fn authorization_code_with_pkce() {
     json_of(projects_status(&s, access).await, 200).await;
 
     // A code is single-use.
-    assert_eq!(
-        oauth_error(token(&s, &fields).await, 400).await,
-        "invalid_grant"
-    );
+    assert_eq!(oauth_error(token(&s, &fields).await, 400).await, "invalid_grant");
 }
 
 #[tokio::test]
@@ -221,29 +188,14 @@ async fn authorize_validates_client_redirect_uri_and_pkce_method() {
         vec![("client_id", "nobody")],
         vec![],
         vec![("client_id", DEMO_CLIENT_ID), ("redirect_uri", "not a url")],
-        vec![
-            ("client_id", DEMO_CLIENT_ID),
-            ("redirect_uri", "ftp://x/cb"),
-        ],
-        vec![
-            ("client_id", DEMO_CLIENT_ID),
-            ("redirect_uri", "http://x/cb#frag"),
-        ],
-        vec![
-            ("client_id", "strict"),
-            ("redirect_uri", "http://127.0.0.1:9999/not-registered"),
-        ],
+        vec![("client_id", DEMO_CLIENT_ID), ("redirect_uri", "ftp://x/cb")],
+        vec![("client_id", DEMO_CLIENT_ID), ("redirect_uri", "http://x/cb#frag")],
+        vec![("client_id", "strict"), ("redirect_uri", "http://127.0.0.1:9999/not-registered")],
     ] {
         let mut all: Vec<(&str, &str)> = base.to_vec();
         all.retain(|(k, _)| !params.iter().any(|(p, _)| p == k));
         all.extend(params.iter().copied());
-        let resp = s
-            .client
-            .get(s.url("/oauth/authorize"))
-            .query(&all)
-            .send()
-            .await
-            .unwrap();
+        let resp = s.client.get(s.url("/oauth/authorize")).query(&all).send().await.unwrap();
         assert!(resp.headers().get("location").is_none(), "{all:?}");
         assert_eq!(oauth_error(resp, 400).await, "invalid_request", "{all:?}");
     }
@@ -251,10 +203,7 @@ async fn authorize_validates_client_redirect_uri_and_pkce_method() {
     // Errors after the redirect URI is trusted go back to the client.
     let ch = challenge(VERIFIER);
     for (params, expected) in [
-        (
-            vec![("client_id", DEMO_CLIENT_ID), ("response_type", "token")],
-            "unsupported_response_type",
-        ),
+        (vec![("client_id", DEMO_CLIENT_ID), ("response_type", "token")], "unsupported_response_type"),
         (
             vec![
                 ("client_id", DEMO_CLIENT_ID),
@@ -263,13 +212,7 @@ async fn authorize_validates_client_redirect_uri_and_pkce_method() {
             ],
             "invalid_request",
         ),
-        (
-            vec![
-                ("client_id", DEMO_CLIENT_ID),
-                ("code_challenge", ch.as_str()),
-            ],
-            "invalid_request",
-        ),
+        (vec![("client_id", DEMO_CLIENT_ID), ("code_challenge", ch.as_str())], "invalid_request"),
         (
             vec![
                 ("client_id", DEMO_CLIENT_ID),
@@ -287,11 +230,7 @@ async fn authorize_validates_client_redirect_uri_and_pkce_method() {
         let (status, location) = authorize(&s, &all).await;
         assert_eq!(status, 302, "{all:?}");
         let location = location.unwrap();
-        assert_eq!(
-            param(&location, "error").as_deref(),
-            Some(expected),
-            "{all:?}"
-        );
+        assert_eq!(param(&location, "error").as_deref(), Some(expected), "{all:?}");
         assert_eq!(param(&location, "state").as_deref(), Some("s1"));
         assert!(param(&location, "code").is_none());
     }
@@ -315,11 +254,7 @@ async fn authorize_validates_client_redirect_uri_and_pkce_method() {
         .client
         .post(s.url("/oauth/token"))
         .basic_auth("strict", Some("strict-secret"))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("code_verifier", VERIFIER),
-        ])
+        .form(&[("grant_type", "authorization_code"), ("code", code.as_str()), ("code_verifier", VERIFIER)])
         .send()
         .await
         .unwrap();
@@ -358,63 +293,30 @@ async fn refresh_token_rotation() {
     let second = json_of(resp, 200).await;
     let refresh2 = str_of(&second, "refresh_token");
     assert_ne!(refresh1, refresh2);
-    assert_ne!(
-        str_of(&first, "access_token"),
-        str_of(&second, "access_token")
-    );
+    assert_ne!(str_of(&first, "access_token"), str_of(&second, "access_token"));
     assert_eq!(second["scope"], "tasks");
-    json_of(
-        projects_status(&s, str_of(&second, "access_token")).await,
-        200,
-    )
-    .await;
+    json_of(projects_status(&s, str_of(&second, "access_token")).await, 200).await;
 
     // The old refresh token is spent.
-    let resp = token(
-        &s,
-        &[("grant_type", "refresh_token"), ("refresh_token", refresh1)],
-    )
-    .await;
+    let resp = token(&s, &[("grant_type", "refresh_token"), ("refresh_token", refresh1)]).await;
     assert_eq!(oauth_error(resp, 400).await, "invalid_grant");
 
     // The new one works, once.
-    let third = json_of(
-        token(
-            &s,
-            &[("grant_type", "refresh_token"), ("refresh_token", refresh2)],
-        )
-        .await,
-        200,
-    )
-    .await;
+    let third =
+        json_of(token(&s, &[("grant_type", "refresh_token"), ("refresh_token", refresh2)]).await, 200).await;
     assert!(third["refresh_token"].is_string());
-    let resp = token(
-        &s,
-        &[("grant_type", "refresh_token"), ("refresh_token", refresh2)],
-    )
-    .await;
+    let resp = token(&s, &[("grant_type", "refresh_token"), ("refresh_token", refresh2)]).await;
     assert_eq!(oauth_error(resp, 400).await, "invalid_grant");
 }
 
 #[tokio::test]
 async fn client_credentials_and_client_authentication() {
     let s = start().await;
-    let tokens = json_of(
-        token(
-            &s,
-            &[("grant_type", "client_credentials"), ("scope", "tasks")],
-        )
-        .await,
-        200,
-    )
-    .await;
+    let tokens =
+        json_of(token(&s, &[("grant_type", "client_credentials"), ("scope", "tasks")]).await, 200).await;
     assert!(tokens.get("refresh_token").is_none());
     assert_eq!(tokens["scope"], "tasks");
-    json_of(
-        projects_status(&s, str_of(&tokens, "access_token")).await,
-        200,
-    )
-    .await;
+    json_of(projects_status(&s, str_of(&tokens, "access_token")).await, 200).await;
 
     let basic = s
         .client
@@ -447,10 +349,7 @@ async fn client_credentials_and_client_authentication() {
     assert_eq!(oauth_error(anonymous, 401).await, "invalid_client");
 
     let unsupported = token(&s, &[("grant_type", "password")]).await;
-    assert_eq!(
-        oauth_error(unsupported, 400).await,
-        "unsupported_grant_type"
-    );
+    assert_eq!(oauth_error(unsupported, 400).await, "unsupported_grant_type");
     let missing = token(&s, &[]).await;
     assert_eq!(oauth_error(missing, 400).await, "invalid_request");
     let json_body = s
@@ -465,10 +364,7 @@ async fn client_credentials_and_client_authentication() {
 
 #[tokio::test]
 async fn expired_access_tokens_are_rejected_and_refresh_recovers() {
-    let config = Config {
-        access_token_ttl: Duration::from_millis(300),
-        ..test_config()
-    };
+    let config = Config { access_token_ttl: Duration::from_millis(300), ..test_config() };
     let s = start_with(config).await;
     let code = code_for(&s, VERIFIER).await;
     let tokens = json_of(
@@ -495,22 +391,12 @@ async fn expired_access_tokens_are_rejected_and_refresh_recovers() {
     assert_eq!(error_code(expired, 401).await, "Unauthorized");
 
     let refreshed = json_of(
-        token(
-            &s,
-            &[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", str_of(&tokens, "refresh_token")),
-            ],
-        )
-        .await,
+        token(&s, &[("grant_type", "refresh_token"), ("refresh_token", str_of(&tokens, "refresh_token"))])
+            .await,
         200,
     )
     .await;
-    json_of(
-        projects_status(&s, str_of(&refreshed, "access_token")).await,
-        200,
-    )
-    .await;
+    json_of(projects_status(&s, str_of(&refreshed, "access_token")).await, 200).await;
 }
 
 #[tokio::test]
@@ -539,17 +425,9 @@ async fn stats_count_token_calls_per_grant_type() {
     )
     .await;
     let refresh = str_of(&tokens, "refresh_token");
-    token(
-        &s,
-        &[("grant_type", "refresh_token"), ("refresh_token", refresh)],
-    )
-    .await;
+    token(&s, &[("grant_type", "refresh_token"), ("refresh_token", refresh)]).await;
     // A failed refresh (the token was rotated) still counts as a call.
-    token(
-        &s,
-        &[("grant_type", "refresh_token"), ("refresh_token", refresh)],
-    )
-    .await;
+    token(&s, &[("grant_type", "refresh_token"), ("refresh_token", refresh)]).await;
     token(&s, &[("grant_type", "client_credentials")]).await;
     token(&s, &[("grant_type", "password")]).await;
 

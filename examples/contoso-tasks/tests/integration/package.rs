@@ -65,39 +65,23 @@ fn package_describes_exactly_the_api_routes() {
             (key, r.operation_id.to_owned())
         })
         .collect();
-    assert_eq!(
-        served.len(),
-        api_routes().len(),
-        "duplicate routes in the table"
-    );
+    assert_eq!(served.len(), api_routes().len(), "duplicate routes in the table");
 
-    let undescribed: Vec<_> = served
-        .keys()
-        .filter(|k| !described.contains_key(*k))
-        .collect();
+    let undescribed: Vec<_> = served.keys().filter(|k| !described.contains_key(*k)).collect();
     assert!(
         undescribed.is_empty(),
         "routes served by the API but missing from apiDefinition.swagger.json: {undescribed:?}"
     );
-    let unserved: Vec<_> = described
-        .keys()
-        .filter(|k| !served.contains_key(*k))
-        .collect();
+    let unserved: Vec<_> = described.keys().filter(|k| !served.contains_key(*k)).collect();
     assert!(
         unserved.is_empty(),
         "operations described in apiDefinition.swagger.json that the API does not serve: {unserved:?}"
     );
-    assert_eq!(
-        served, described,
-        "operationIds differ between code and package"
-    );
+    assert_eq!(served, described, "operationIds differ between code and package");
 }
 
 fn operation_ids(doc: &Value) -> BTreeSet<String> {
-    operations(doc)
-        .values()
-        .map(|op| op["operationId"].as_str().expect("operationId").to_owned())
-        .collect()
+    operations(doc).values().map(|op| op["operationId"].as_str().expect("operationId").to_owned()).collect()
 }
 
 #[test]
@@ -113,16 +97,10 @@ fn operations_are_well_formed() {
         let id = op["operationId"].as_str().expect("operationId");
         assert!(ids.insert(id.to_owned()), "duplicate operationId {id}");
         for field in ["summary", "description"] {
-            assert!(
-                op[field].as_str().is_some_and(|s| !s.is_empty()),
-                "{method} {path}: {field}"
-            );
+            assert!(op[field].as_str().is_some_and(|s| !s.is_empty()), "{method} {path}: {field}");
         }
         let responses = op["responses"].as_object().expect("responses");
-        assert!(
-            responses.keys().any(|k| k.starts_with('2')),
-            "{id}: a 2xx response"
-        );
+        assert!(responses.keys().any(|k| k.starts_with('2')), "{id}: a 2xx response");
         // Path parameters and templates agree.
         let params = op["parameters"].as_array().cloned().unwrap_or_default();
         let in_path: BTreeSet<&str> = params
@@ -133,17 +111,12 @@ fn operations_are_well_formed() {
                 p["name"].as_str().unwrap()
             })
             .collect();
-        let templated: BTreeSet<&str> = path
-            .split('/')
-            .filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}'))
-            .collect();
+        let templated: BTreeSet<&str> =
+            path.split('/').filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}')).collect();
         assert_eq!(in_path, templated, "{id}: path parameters");
         for p in &params {
             if p["x-ms-visibility"] == "internal" && p["required"] == true {
-                assert!(
-                    p.get("default").is_some(),
-                    "{id}: internal required needs default"
-                );
+                assert!(p.get("default").is_some(), "{id}: internal required needs default");
             }
             if let Some(dv) = p.get("x-ms-dynamic-values") {
                 let target = dv["operationId"].as_str().unwrap();
@@ -167,21 +140,15 @@ fn triggers_long_running_actions_and_paging_are_described() {
     let doc = swagger();
     let ops = operations(&doc);
     let by_id = |id: &str| {
-        ops.iter()
-            .find(|(_, op)| op["operationId"] == id)
-            .unwrap_or_else(|| panic!("operation {id}"))
+        ops.iter().find(|(_, op)| op["operationId"] == id).unwrap_or_else(|| panic!("operation {id}"))
     };
 
     // Webhook trigger: single, notification URL property, notification content, delete op.
     let ((method, path), hook) = by_id("OnTaskEvent");
     assert_eq!((method.as_str(), path.as_str()), ("post", "/hooks"));
     assert_eq!(hook["x-ms-trigger"], "single");
-    let body = hook["parameters"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["in"] == "body")
-        .expect("body parameter");
+    let body =
+        hook["parameters"].as_array().unwrap().iter().find(|p| p["in"] == "body").expect("body parameter");
     let callback = &resolve(&doc, &body["schema"])["properties"]["callbackUrl"];
     assert_eq!(callback["x-ms-notification-url"], true);
     assert_eq!(callback["x-ms-visibility"], "internal");
@@ -189,18 +156,12 @@ fn triggers_long_running_actions_and_paging_are_described() {
     assert!(resolve(&doc, &content["schema"])["properties"]["task"].is_object());
     assert!(hook["responses"]["201"]["headers"]["Location"].is_object());
     let ((method, path), _) = by_id("DeleteHook");
-    assert_eq!(
-        (method.as_str(), path.as_str()),
-        ("delete", "/hooks/{hookId}")
-    );
+    assert_eq!((method.as_str(), path.as_str()), ("delete", "/hooks/{hookId}"));
 
     // Polling trigger.
     let (_, poll) = by_id("OnNewOrUpdatedTasks");
     assert_eq!(poll["x-ms-trigger"], "batch");
-    assert_eq!(
-        poll["x-ms-trigger-metadata"],
-        json!({ "kind": "query", "mode": "polling" })
-    );
+    assert_eq!(poll["x-ms-trigger-metadata"], json!({ "kind": "query", "mode": "polling" }));
     assert!(poll["responses"]["202"].is_object());
 
     // Long-running export and pageable lists.
@@ -212,19 +173,13 @@ fn triggers_long_running_actions_and_paging_are_described() {
         .filter(|op| op["x-ms-pageable"] == json!({ "nextLinkName": "nextLink" }))
         .map(|op| op["operationId"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        pageable,
-        BTreeSet::from(["ListProjects", "ListTasks", "ListComments", "ListHooks"])
-    );
+    assert_eq!(pageable, BTreeSet::from(["ListProjects", "ListTasks", "ListComments", "ListHooks"]));
 
     // Project pickers come from ListProjects.
     let (_, list_tasks) = by_id("ListTasks");
     let project = &list_tasks["parameters"][0];
     assert_eq!(project["name"], "projectId");
-    assert_eq!(
-        project["x-ms-dynamic-values"]["operationId"],
-        "ListProjects"
-    );
+    assert_eq!(project["x-ms-dynamic-values"]["operationId"], "ListProjects");
     assert_eq!(project["x-ms-dynamic-values"]["value-collection"], "value");
 }
 
@@ -233,10 +188,7 @@ fn security_and_api_properties_match_the_api() {
     let doc = swagger();
     let ids = operation_ids(&doc);
     let sec = &doc["securityDefinitions"];
-    assert_eq!(
-        sec["api_key"],
-        json!({ "type": "apiKey", "in": "header", "name": "X-API-Key" })
-    );
+    assert_eq!(sec["api_key"], json!({ "type": "apiKey", "in": "header", "name": "X-API-Key" }));
     assert_eq!(sec["oauth2_auth"]["type"], "oauth2");
     assert_eq!(sec["oauth2_auth"]["flow"], "accessCode");
 
@@ -257,35 +209,17 @@ fn security_and_api_properties_match_the_api() {
     assert_eq!(oauth["identityProvider"], "oauth2");
     assert_eq!(oauth["clientId"], contoso_tasks::DEMO_CLIENT_ID);
     let custom = &oauth["customParameters"];
-    assert_eq!(
-        custom["authorizationUrl"]["value"],
-        "http://localhost:3000/oauth/authorize"
-    );
-    assert_eq!(
-        custom["tokenUrl"]["value"],
-        "http://localhost:3000/oauth/token"
-    );
-    assert_eq!(
-        custom["refreshUrl"]["value"],
-        "http://localhost:3000/oauth/token"
-    );
+    assert_eq!(custom["authorizationUrl"]["value"], "http://localhost:3000/oauth/authorize");
+    assert_eq!(custom["tokenUrl"]["value"], "http://localhost:3000/oauth/token");
+    assert_eq!(custom["refreshUrl"]["value"], "http://localhost:3000/oauth/token");
 
     let policies = p["policyTemplateInstances"].as_array().unwrap();
-    let setheader = policies
-        .iter()
-        .find(|i| i["templateId"] == "setheader")
-        .expect("setheader policy");
-    assert_eq!(
-        setheader["parameters"]["x-ms-apimTemplateParameter.name"],
-        "X-Contoso-Client"
-    );
+    let setheader = policies.iter().find(|i| i["templateId"] == "setheader").expect("setheader policy");
+    assert_eq!(setheader["parameters"]["x-ms-apimTemplateParameter.name"], "X-Contoso-Client");
     for instance in policies {
         if let Some(names) = instance["parameters"]["x-ms-apimTemplate-operationName"].as_array() {
             for name in names {
-                assert!(
-                    ids.contains(name.as_str().unwrap()),
-                    "policy targets unknown {name}"
-                );
+                assert!(ids.contains(name.as_str().unwrap()), "policy targets unknown {name}");
             }
         }
     }
@@ -304,10 +238,7 @@ fn sample(doc: &Value, schema: &Value, fixtures: &HashMap<&str, String>, name: &
         return json!(v);
     }
     if let Some(first) = schema["enum"].as_array().and_then(|e| e.first()) {
-        return schema
-            .get("default")
-            .cloned()
-            .unwrap_or_else(|| first.clone());
+        return schema.get("default").cloned().unwrap_or_else(|| first.clone());
     }
     match schema["type"].as_str() {
         Some("object") | None => {
@@ -340,11 +271,7 @@ async fn fixtures(s: &Server, callback: &str) -> HashMap<&'static str, String> {
     let pid = p["id"].as_str().unwrap().to_owned();
     let t = s.create_task(&pid, "fixture task").await;
     let hook = json_of(
-        s.post(
-            "/hooks",
-            &json!({ "callbackUrl": callback, "event": "taskCreated", "projectId": pid }),
-        )
-        .await,
+        s.post("/hooks", &json!({ "callbackUrl": callback, "event": "taskCreated", "projectId": pid })).await,
         201,
     )
     .await;
@@ -375,9 +302,8 @@ async fn every_described_operation_is_answered() {
             let name = p["name"].as_str().unwrap();
             match p["in"].as_str().unwrap() {
                 "path" => {
-                    let value = fx
-                        .get(name)
-                        .unwrap_or_else(|| panic!("{id}: no fixture for path parameter {name}"));
+                    let value =
+                        fx.get(name).unwrap_or_else(|| panic!("{id}: no fixture for path parameter {name}"));
                     url_path = url_path.replace(&format!("{{{name}}}"), value);
                 }
                 "query" => {
@@ -405,14 +331,8 @@ async fn every_described_operation_is_answered() {
             status.as_u16() != 405 && !(status.as_u16() == 404 && text.contains("RouteNotFound")),
             "{id}: {method} {url_path} is described but not routed ({status}: {text})"
         );
-        assert!(
-            status.is_success(),
-            "{id}: {method} {url_path} with {body:?} answered {status}: {text}"
-        );
-        assert!(
-            op["responses"].get(status.as_str()).is_some(),
-            "{id}: status {status} is not documented"
-        );
+        assert!(status.is_success(), "{id}: {method} {url_path} with {body:?} answered {status}: {text}");
+        assert!(op["responses"].get(status.as_str()).is_some(), "{id}: status {status} is not documented");
         answered += 1;
     }
     assert_eq!(answered, api_routes().len());

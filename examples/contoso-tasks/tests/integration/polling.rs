@@ -42,23 +42,12 @@ async fn polling_trigger_protocol() {
 
     // Changes fire too, in change order, one item per task.
     let t2 = s.create_task(pid, "second").await;
-    s.patch(
-        &format!("/tasks/{}", task["id"].as_str().unwrap()),
-        &json!({ "completed": true }),
-    )
-    .await;
+    s.patch(&format!("/tasks/{}", task["id"].as_str().unwrap()), &json!({ "completed": true })).await;
     let fired = s.get(&next).await;
     let body = json_of(fired, 200).await;
-    let ids: Vec<&str> = body["value"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["id"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        ids,
-        [t2["id"].as_str().unwrap(), task["id"].as_str().unwrap()]
-    );
+    let ids: Vec<&str> =
+        body["value"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [t2["id"].as_str().unwrap(), task["id"].as_str().unwrap()]);
     assert_eq!(body["value"][1]["completed"], true);
 }
 
@@ -69,10 +58,7 @@ async fn polling_filters_by_project() {
     let b = s.create_project("B").await;
     let (aid, bid) = (a["id"].as_str().unwrap(), b["id"].as_str().unwrap());
 
-    let watch_a = header(
-        &s.get(&format!("/tasks/poll?projectId={aid}")).await,
-        "location",
-    );
+    let watch_a = header(&s.get(&format!("/tasks/poll?projectId={aid}")).await, "location");
     let watch_all = header(&s.get("/tasks/poll").await, "location");
     assert!(!watch_all.contains("projectId"));
 
@@ -85,14 +71,8 @@ async fn polling_filters_by_project() {
     let only_a = json_of(s.get(&watch_a).await, 200).await;
     assert_eq!(only_a["value"], json!([in_a]));
 
-    assert_eq!(
-        error_code(s.get("/tasks/poll?projectId=proj-99").await, 404).await,
-        "NotFound"
-    );
-    assert_eq!(
-        error_code(s.get("/tasks/poll?since=abc").await, 400).await,
-        "BadRequest"
-    );
+    assert_eq!(error_code(s.get("/tasks/poll?projectId=proj-99").await, 404).await, "NotFound");
+    assert_eq!(error_code(s.get("/tasks/poll?since=abc").await, 400).await, "BadRequest");
     // A cursor from the future (e.g. after a restart) re-establishes the baseline.
     let reset = s.get("/tasks/poll?since=999999").await;
     assert_eq!(reset.status(), 202);

@@ -31,11 +31,7 @@ async fn webhook_notifies_until_unsubscribed() {
     assert_eq!(hook["projectId"], pid);
     assert_eq!(hook["callbackUrl"], completed_rx.url.as_str());
     let created_hook = json_of(
-        s.post(
-            "/hooks",
-            &json!({ "callbackUrl": created_rx.url, "event": "taskCreated" }),
-        )
-        .await,
+        s.post("/hooks", &json!({ "callbackUrl": created_rx.url, "event": "taskCreated" })).await,
         201,
     )
     .await;
@@ -49,53 +45,31 @@ async fn webhook_notifies_until_unsubscribed() {
     assert_eq!(created["event"], "taskCreated");
     assert_eq!(created["task"], task);
     assert_eq!(headers["x-contoso-event"], "taskCreated");
-    json_of(
-        s.patch(&format!("/tasks/{tid}"), &json!({ "completed": true }))
-            .await,
-        200,
-    )
-    .await;
+    json_of(s.patch(&format!("/tasks/{tid}"), &json!({ "completed": true })).await, 200).await;
     let (headers, done) = completed_rx.next().await;
     assert_eq!(done["event"], "taskCompleted");
     assert_eq!(done["hookId"], hook_id);
     assert_eq!(done["task"]["id"], tid);
     assert_eq!(done["task"]["completed"], true);
     assert_eq!(headers["x-contoso-hook-id"], hook_id);
-    assert!(
-        headers["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("application/json")
-    );
+    assert!(headers["content-type"].to_str().unwrap().starts_with("application/json"));
 
     // Completing an already completed task, or a task of another project, fires nothing.
-    s.patch(&format!("/tasks/{tid}"), &json!({ "completed": true }))
-        .await;
+    s.patch(&format!("/tasks/{tid}"), &json!({ "completed": true })).await;
     let other_task = s.create_task(other_id, "elsewhere").await;
     created_rx.next().await;
-    s.patch(
-        &format!("/tasks/{}", other_task["id"].as_str().unwrap()),
-        &json!({ "completed": true }),
-    )
-    .await;
+    s.patch(&format!("/tasks/{}", other_task["id"].as_str().unwrap()), &json!({ "completed": true })).await;
 
     // Unsubscribe: no more notifications.
     assert_eq!(s.delete(&location).await.status(), 204);
     assert_eq!(error_code(s.delete(&location).await, 404).await, "NotFound");
     let second = s.create_task(pid, "Second").await;
-    s.patch(
-        &format!("/tasks/{}", second["id"].as_str().unwrap()),
-        &json!({ "completed": true }),
-    )
-    .await;
+    s.patch(&format!("/tasks/{}", second["id"].as_str().unwrap()), &json!({ "completed": true })).await;
     // The still-subscribed taskCreated hook proves deliveries are flowing.
     let (_, created) = created_rx.next().await;
     assert_eq!(created["task"]["id"], second["id"]);
     assert!(
-        completed_rx
-            .next_within(Duration::from_millis(300))
-            .await
-            .is_none(),
+        completed_rx.next_within(Duration::from_millis(300)).await.is_none(),
         "no notification after the subscription was deleted"
     );
     assert_eq!(completed_rx.hits.load(Ordering::SeqCst), 1);
@@ -105,31 +79,19 @@ async fn webhook_notifies_until_unsubscribed() {
 async fn webhook_deliveries_are_retried() {
     let s = start().await;
     let mut rx = Receiver::start(2).await;
-    s.post(
-        "/hooks",
-        &json!({ "callbackUrl": rx.url, "event": "taskCreated" }),
-    )
-    .await;
+    s.post("/hooks", &json!({ "callbackUrl": rx.url, "event": "taskCreated" })).await;
     let p = s.create_project("P").await;
     let task = s.create_task(p["id"].as_str().unwrap(), "retry me").await;
     let (_, body) = rx.next().await;
     assert_eq!(body["task"]["id"], task["id"]);
-    assert_eq!(
-        rx.hits.load(Ordering::SeqCst),
-        3,
-        "two failures, then success"
-    );
+    assert_eq!(rx.hits.load(Ordering::SeqCst), 3, "two failures, then success");
 }
 
 #[tokio::test]
 async fn unreachable_callbacks_do_not_break_the_api() {
     let s = start().await;
     // Port 9 (discard) on loopback: nothing listens, connections are refused.
-    s.post(
-        "/hooks",
-        &json!({ "callbackUrl": "http://127.0.0.1:9/callback", "event": "taskCreated" }),
-    )
-    .await;
+    s.post("/hooks", &json!({ "callbackUrl": "http://127.0.0.1:9/callback", "event": "taskCreated" })).await;
     let p = s.create_project("P").await;
     let pid = p["id"].as_str().unwrap();
     s.create_task(pid, "a").await;
@@ -148,11 +110,7 @@ async fn subscriptions_are_validated() {
         json!({ "callbackUrl": "http://127.0.0.1:1/cb" }),
         json!({ "callbackUrl": "http://127.0.0.1:1/cb", "event": "taskDeleted" }),
     ] {
-        assert_eq!(
-            error_code(s.post("/hooks", &body).await, 400).await,
-            "BadRequest",
-            "{body}"
-        );
+        assert_eq!(error_code(s.post("/hooks", &body).await, 400).await, "BadRequest", "{body}");
     }
     let unknown_project = s
         .post(
@@ -161,10 +119,7 @@ async fn subscriptions_are_validated() {
         )
         .await;
     assert_eq!(error_code(unknown_project, 404).await, "NotFound");
-    assert_eq!(
-        error_code(s.delete("/hooks/hook-7").await, 404).await,
-        "NotFound"
-    );
+    assert_eq!(error_code(s.delete("/hooks/hook-7").await, 404).await, "NotFound");
     let hooks = json_of(s.get("/hooks").await, 200).await;
     assert_eq!(hooks["value"], json!([]));
 }
