@@ -1,6 +1,7 @@
 //! The patchbay command-line interface: it turns arguments into values and calls the library crates.
 
 mod connector;
+mod demo;
 mod render;
 
 use clap::{Parser, Subcommand};
@@ -8,7 +9,7 @@ use std::process::ExitCode;
 
 /// patchbay: a self-hosted platform for custom connectors.
 #[derive(Parser)]
-#[command(name = "patchbay", version, about, long_about = None, propagate_version = true)]
+#[command(name = "patchbay", version, about, long_about = None, propagate_version = true, term_width = 100)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -16,6 +17,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Start the sample API, import its connector and show what patchbay does with it.
+    Demo(demo::Args),
     /// Work with connector definitions: validate, convert, inspect.
     #[command(subcommand)]
     Connector(connector::ConnectorCommand),
@@ -24,6 +27,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Demo(args) => demo::run(&args),
         Command::Connector(command) => connector::run(command),
     };
     match result {

@@ -315,3 +315,9 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
     });
     Ok(Running { addr, base_url, stop, task })
 }
+
+/// The connector package that describes this API, embedded: (file name, contents).
+pub const CONNECTOR_PACKAGE: [(&str, &str); 2] = [
+    ("apiDefinition.swagger.json", include_str!("../connector/apiDefinition.swagger.json")),
+    ("apiProperties.json", include_str!("../connector/apiProperties.json")),
+];

@@ -1,0 +1,92 @@
+//! `patchbay demo`: the first command of the README. It starts the Contoso Tasks sample API,
+//! imports its connector package, validates it and shows its operations, then stays up so the
+//! printed commands can be tried, until Ctrl-C.
+
+use crate::render::render;
+use patchbay_spec::model::{OperationKind, TriggerKind};
+use patchbay_spec::{Severity, check_path};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Arguments of `demo`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Where the demo keeps its files (imported packages; later the embedded database).
+    #[arg(long, env = "PATCHBAY_DATA_DIR", default_value = ".patchbay")]
+    data_dir: PathBuf,
+    /// Address of the sample API (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    sample_addr: SocketAddr,
+}
+
+/// Runs the demo until Ctrl-C.
+pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(demo(args))
+}
+
+async fn demo(args: &Args) -> anyhow::Result<ExitCode> {
+    println!("patchbay demo\n");
+    let config = contoso_tasks::Config { addr: args.sample_addr, ..contoso_tasks::Config::default() };
+    let api = contoso_tasks::start(config).await?;
+    let base = api.base_url().to_string();
+    println!("1. Started the Contoso Tasks sample API at {base}");
+
+    let package = import_package(&args.data_dir)?;
+    println!("2. Imported its connector package into {}", package.display());
+    let checked = check_path(&package, true);
+    for d in checked.diagnostics.iter().filter(|d| d.severity <= Severity::Warning) {
+        println!("{}", render(d, &package, &checked.sources));
+    }
+    let Some(connector) = checked.connector else {
+        anyhow::bail!("the sample connector did not load; see the diagnostics above");
+    };
+    let (errors, warnings) = count(&checked.diagnostics);
+    println!("3. Validated it, with the certification checklist: {errors} errors, {warnings} warnings");
+    println!("4. Its operations:");
+    for (item, op) in connector.operations() {
+        let kind = match op.kind(item, &connector.definitions) {
+            OperationKind::Action => "action".to_string(),
+            OperationKind::Trigger { kind: TriggerKind::Webhook, .. } => "webhook trigger".to_string(),
+            OperationKind::Trigger { .. } => "polling trigger".to_string(),
+        };
+        println!("     {:<22} {:<16} {:<6} {}", op.display_id(), kind, op.method.as_upper(), op.path);
+    }
+    print_next_steps(&base, &package);
+    println!("patchbay demo is ready (sample API {base}); press Ctrl-C to stop");
+    tokio::signal::ctrl_c().await?;
+    println!("\nstopping: shutting the sample API down");
+    api.shutdown().await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes the embedded sample package into the data directory, as an author's folder would be.
+fn import_package(data_dir: &Path) -> anyhow::Result<PathBuf> {
+    let dir = data_dir.join("packages").join("contoso-tasks");
+    std::fs::create_dir_all(&dir)?;
+    for (name, text) in contoso_tasks::CONNECTOR_PACKAGE {
+        std::fs::write(dir.join(name), text)?;
+    }
+    Ok(dir)
+}
+
+fn count(diagnostics: &[patchbay_spec::Diagnostic]) -> (usize, usize) {
+    let n = |s| diagnostics.iter().filter(|d| d.severity == s).count();
+    (n(Severity::Error), n(Severity::Warning))
+}
+
+fn print_next_steps(base: &str, package: &Path) {
+    let key = contoso_tasks::DEMO_API_KEY;
+    // The program as it was started (e.g. `target/debug/patchbay`), so the commands work as printed.
+    let me = std::env::args().next().unwrap_or_else(|| "patchbay".to_string());
+    println!("\nTry it:");
+    println!("  curl -s -H 'X-API-Key: {key}' -H 'Content-Type: application/json' \\");
+    println!("       -d '{{\"name\":\"Launch\"}}' {base}/projects");
+    println!("  curl -s -H 'X-API-Key: {key}' {base}/projects");
+    println!("  {me} connector inspect {}", package.display());
+    println!("  {me} connector validate --certification {}", package.display());
+    println!("  {me} connector convert my-openapi.yaml --out my-connector");
+    println!("\nComing next in patchbay: the server with connections and the invoke API,");
+    println!("polling and webhook triggers, and flows. This demo grows with each of them.\n");
+}
