@@ -40,5 +40,8 @@ fn cli_reference_matches_the_help() {
         std::fs::write(&path, &generated).expect("write docs/cli.md");
     }
     let current = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(current == generated, "docs/cli.md is out of date; run UPDATE_DOCS=1 cargo test -p patchbay --test cli_docs");
+    assert!(
+        current == generated,
+        "docs/cli.md is out of date; run UPDATE_DOCS=1 cargo test -p patchbay --test cli_docs"
+    );
 }
