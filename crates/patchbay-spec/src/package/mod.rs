@@ -111,35 +111,23 @@ pub fn read_file(path: &Path, label: &str, yaml_allowed: bool, loaded: &mut Load
 
 /// Reads a file's bytes unless it is larger than [`MAX_FILE_BYTES`].
 pub fn read_bounded(path: &Path, label: &str, diagnostics: &mut Vec<Diagnostic>) -> Option<Vec<u8>> {
-    let size = match std::fs::metadata(path) {
-        Ok(m) => m.len(),
-        Err(e) => {
-            diagnostics.push(Diagnostic::new(
-                "PB0101",
-                label,
-                "",
-                format!("cannot read {}: {e}", path.display()),
-            ));
-            return None;
+    let read = std::fs::metadata(path).and_then(|m| {
+        if m.len() > MAX_FILE_BYTES {
+            return Ok(Err(m.len()));
         }
-    };
-    if size > MAX_FILE_BYTES {
-        let message = format!("the file is {size} bytes; files over {MAX_FILE_BYTES} bytes are not read");
-        diagnostics.push(
-            Diagnostic::new("PB0101", label, "", message)
-                .with_hint("split the definition or remove unused parts"),
-        );
-        return None;
-    }
-    match std::fs::read(path) {
-        Ok(bytes) => Some(bytes),
+        std::fs::read(path).map(Ok)
+    });
+    match read {
+        Ok(Ok(bytes)) => Some(bytes),
+        Ok(Err(size)) => {
+            let message = format!("the file is {size} bytes; files over {MAX_FILE_BYTES} bytes are not read");
+            let hint = "split the definition or remove unused parts";
+            diagnostics.push(Diagnostic::new("PB0101", label, "", message).with_hint(hint));
+            None
+        }
         Err(e) => {
-            diagnostics.push(Diagnostic::new(
-                "PB0101",
-                label,
-                "",
-                format!("cannot read {}: {e}", path.display()),
-            ));
+            let message = format!("cannot read {}: {e}", path.display());
+            diagnostics.push(Diagnostic::new("PB0101", label, "", message));
             None
         }
     }
