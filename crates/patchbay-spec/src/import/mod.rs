@@ -1,1 +1,5 @@
 //! Importers: formats other than Power Platform packages, turned into the connector model.
+
+mod common;
+pub mod openapi3;
+pub mod postman;
