@@ -88,8 +88,7 @@ fn response(
         }
     }
     let mut schema = None;
-    if let Some(media) = choose_media(&content) {
-        let entry = &content[&media];
+    if let Some((media, entry)) = choose_media(&content).and_then(|m| Some((m.clone(), content.get(&m)?))) {
         let at = child(&child(pointer, "content"), &media);
         schema = entry.get("schema").map(|s| schema::convert_schema(s, doc, &child(&at, "schema"), ctx));
         let example = entry

@@ -67,7 +67,7 @@ fn convert(schema: &Value, doc: &Doc, pointer: &str, ctx: &mut Ctx, depth: usize
         other => {
             let message =
                 format!("a schema should be an object, found {}; it now accepts any value", kind(other));
-            ctx.emit(LOSS, pointer, message);
+            ctx.emit(WRONG_TYPE, pointer, message);
             return json!({});
         }
     };
@@ -141,6 +141,16 @@ fn convert_keyword(key: &str, value: &Value, map: &Object, at: &str, ctx: &mut C
     match key {
         "const" if !map.contains_key("enum") => {
             out.insert("enum".into(), json!([value]));
+            let implied = match value {
+                Value::String(_) => Some("string"),
+                Value::Bool(_) => Some("boolean"),
+                Value::Number(n) if n.is_i64() || n.is_u64() => Some("integer"),
+                Value::Number(_) => Some("number"),
+                _ => None,
+            };
+            if let Some(t) = implied.filter(|_| !map.contains_key("type")) {
+                out.insert("type".into(), json!(t));
+            }
         }
         "examples" => match value.as_array().map(Vec::as_slice) {
             Some([first, rest @ ..]) => {
@@ -205,8 +215,17 @@ fn convert_keyword(key: &str, value: &Value, map: &Object, at: &str, ctx: &mut C
 fn inline_local_ref(map: &Object, doc: &Doc, pointer: &str, ctx: &mut Ctx, depth: usize) -> Option<Value> {
     let reference = map.get("$ref")?.as_str()?;
     if let Some(name) = reference.strip_prefix("#/components/schemas/") {
+        let rewritten = json!({ "$ref": format!("#/definitions/{name}") });
         let mut out = convert_siblings(map, doc, pointer, ctx, depth);
-        out.insert("$ref".into(), Value::String(format!("#/definitions/{name}")));
+        if out.is_empty() {
+            return Some(rewritten);
+        }
+        match out.get_mut("allOf") {
+            Some(Value::Array(parts)) => parts.insert(0, rewritten),
+            _ => {
+                out.insert("allOf".into(), json!([rewritten]));
+            }
+        }
         return Some(Value::Object(out));
     }
     if !reference.starts_with('#') {
@@ -219,7 +238,8 @@ fn inline_local_ref(map: &Object, doc: &Doc, pointer: &str, ctx: &mut Ctx, depth
     Some(convert(target, doc, pointer, ctx, depth + 1))
 }
 
-/// What sits beside a `$ref` (3.1 allows annotations there): extensions, `description`, `title`.
+/// What sits beside a `$ref` (3.1 allows annotations there), converted; the caller puts the
+/// reference under `allOf` so Swagger 2.0 tools do not ignore them.
 fn convert_siblings(map: &Object, doc: &Doc, pointer: &str, ctx: &mut Ctx, depth: usize) -> Object {
     let siblings: Object =
         map.iter().filter(|(k, _)| *k != "$ref").map(|(k, v)| (k.clone(), v.clone())).collect();
@@ -407,6 +427,9 @@ fn value_keys(schema: Value, pointer: &str, ctx: &mut Ctx, depth: usize) -> Obje
     }
     if !out.contains_key("type") {
         out.insert("type".into(), Value::String("string".into()));
+    }
+    if out.get("type").and_then(Value::as_str) == Some("array") && !out.contains_key("items") {
+        out.insert("items".into(), json!({ "type": "string" }));
     }
     out
 }

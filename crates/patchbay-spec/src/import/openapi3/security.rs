@@ -36,6 +36,10 @@ pub(super) fn security(doc: &Doc, ctx: &mut Ctx) -> Security {
 
 /// One security scheme, when a connector can express it.
 fn scheme(raw: &Value, pointer: &str, ctx: &mut Ctx) -> Option<Auth> {
+    if !raw.is_object() {
+        ctx.emit(WRONG_TYPE, pointer, "a security scheme should be an object; it was left out");
+        return None;
+    }
     let text = |key: &str| raw.get(key).and_then(Value::as_str);
     match text("type") {
         Some("apiKey") => {

@@ -50,9 +50,10 @@ pub fn import_postman(document: Value, ctx: &mut Ctx) -> Connector {
     connector.backend = backend;
     connector.paths = operations(&walk, origin.as_deref(), base_len, top, ctx);
     connector.security = build_security(&walk.registry.list, ctx);
-    if let Effective::Scheme(i) = top {
-        let name = &walk.registry.list[i].name;
-        connector.security.requirement = Some(json!([{ name: [] }]));
+    if let Effective::Scheme(i) = top
+        && let Some(top) = walk.registry.list.get(i)
+    {
+        connector.security.requirement = Some(json!([{ top.name.as_str(): [] }]));
     }
     if !walk.tags.is_empty() {
         connector.extra.insert("tags".into(), Value::Array(walk.tags));
@@ -218,8 +219,9 @@ fn backend(drafts: &[Draft], ctx: &mut Ctx) -> (Backend, Option<String>, usize) 
         return (Backend::default(), None, 0);
     };
     let chosen: Vec<&Draft> = drafts.iter().filter(|d| d.url.origin == origin).collect();
+    let Some(first) = chosen.first() else { return (Backend::default(), None, 0) };
     let mut backend = Backend::default();
-    match chosen[0].url.scheme_and_host() {
+    match first.url.scheme_and_host() {
         Some((scheme, host)) => {
             backend.schemes = vec![scheme.to_string()];
             backend.host = Some(host.to_string());
@@ -231,9 +233,12 @@ fn backend(drafts: &[Draft], ctx: &mut Ctx) -> (Backend, Option<String>, usize) 
         }
     }
     let shortest = chosen.iter().map(|d| d.url.segments.len()).min().unwrap_or(0);
-    let first = &chosen[0].url.segments;
-    let base_len = (0..shortest.saturating_sub(1))
-        .take_while(|&i| !first[i].contains('{') && chosen.iter().all(|d| d.url.segments[i] == first[i]))
+    let first = &first.url.segments;
+    let base_len = first
+        .iter()
+        .take(shortest.saturating_sub(1))
+        .enumerate()
+        .take_while(|(i, s)| !s.contains('{') && chosen.iter().all(|d| d.url.segments.get(*i) == Some(s)))
         .count();
     if base_len > 0 {
         backend.base_path = Some(format!("/{}", first[..base_len].join("/")));

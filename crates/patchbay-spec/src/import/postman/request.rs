@@ -233,8 +233,8 @@ fn raw_body(
         "javascript" => Some("application/javascript".to_string()),
         _ => Some("text/plain".to_string()),
     });
-    let json_declared = declared.as_deref().is_none_or(|m| m.contains("json"));
-    match parse_example(text, vars).filter(|_| json_declared) {
+    let json_declared = declared.as_deref().is_some_and(|m| m.contains("json"));
+    match parse_example(text, vars).filter(|_| json_declared || declared.is_none()) {
         Some(example) => {
             let media = declared.unwrap_or_else(|| "application/json".to_string());
             (vec![body_parameter(infer_schema(&example))], Some(media))
