@@ -1,7 +1,6 @@
 //! The OpenAPI 3.0/3.1 importer, checked field by field against fixtures in
 //! `tests/fixtures/openapi3/`.
 
-use patchbay_spec::Connector;
 use patchbay_spec::diag::Diagnostic;
 use patchbay_spec::fields::Ctx;
 use patchbay_spec::import::openapi3::{CLIENT_ID_PLACEHOLDER, GRANT_KEY, import_openapi3};
@@ -9,6 +8,7 @@ use patchbay_spec::model::{
     Cardinality, ConnectionParameter, ConnectionParameterType, IdentityProvider, Location, Method, Operation,
     OperationKind, Parameter, PathItem, SecuritySchemeKind, TriggerKind, UrlEncoding, Visibility,
 };
+use patchbay_spec::{Connector, Severity};
 use serde_json::{Value, json};
 
 /// A fixture imported, with what the importer reported.
@@ -275,7 +275,11 @@ fn missing_operation_id_is_generated_and_reported() {
     assert_eq!(item.path, "/projects/{projectId}/tasks/{taskId}");
     assert_eq!(op.summary.as_deref(), Some("One task"), "the path item's summary applies");
     assert_eq!(op.description.as_deref(), Some("Reads one task."));
-    assert!(imported.lost_at("/paths/~1projects~1{projectId}~1tasks~1{taskId}/get"));
+    let note = imported
+        .diagnostics
+        .iter()
+        .find(|d| d.pointer == "/paths/~1projects~1{projectId}~1tasks~1{taskId}/get");
+    assert_eq!(note.map(|d| (d.code, d.severity)), Some(("PB0109", Severity::Info)), "a note, not a warning");
 }
 
 #[test]

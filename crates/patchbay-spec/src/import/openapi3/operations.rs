@@ -1,6 +1,7 @@
 //! `paths` → path items and operations.
 
 use super::{Doc, body, callbacks, parameters, responses, security};
+use crate::diag::{Diagnostic, Severity};
 use crate::fields::{Ctx, Fields, kind};
 use crate::import::common::names::{Unique, route_id};
 use crate::import::common::{LOSS, WRONG_TYPE, child, keep_extensions, swagger};
@@ -101,7 +102,9 @@ fn operation(
     if op.id.is_none() {
         let id = ids.claim(&route_id(method, &item.path), "");
         let message = format!("the operation has no operationId; `{id}` was generated");
-        f.ctx().emit(LOSS, pointer.as_str(), message);
+        let file = f.ctx().file;
+        let note = Diagnostic::new(LOSS, file, pointer.as_str(), message).with_severity(Severity::Info);
+        f.ctx().report(note);
         op.id = Some(id);
     }
     op.summary = f.string("summary").or_else(|| defaults.0.clone());

@@ -60,6 +60,7 @@ pub(super) fn convert_schema(schema: &Value, doc: &Doc, pointer: &str, ctx: &mut
     convert(schema, doc, pointer, ctx, 0)
 }
 
+/// [`convert_schema`] at some depth.
 fn convert(schema: &Value, doc: &Doc, pointer: &str, ctx: &mut Ctx, depth: usize) -> Value {
     let map = match schema {
         Value::Object(map) => map,
@@ -390,6 +391,7 @@ pub(super) fn flatten(schema: &Value, doc: &Doc, pointer: &str, ctx: &mut Ctx) -
     value_keys(converted, pointer, ctx, 0)
 }
 
+/// The keys of a converted schema that a Swagger 2.0 parameter (or its `items`) can hold.
 fn value_keys(schema: Value, pointer: &str, ctx: &mut Ctx, depth: usize) -> Object {
     let mut out = Object::new();
     let Value::Object(map) = schema else { return out };

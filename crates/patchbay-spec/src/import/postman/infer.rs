@@ -12,6 +12,7 @@ pub fn infer_schema(example: &Value) -> Value {
     infer(example, 0)
 }
 
+/// [`infer_schema`] at some depth.
 fn infer(value: &Value, depth: usize) -> Value {
     if depth > MAX_DEPTH {
         return json!({});

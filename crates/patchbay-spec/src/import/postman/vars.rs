@@ -50,6 +50,7 @@ impl Vars {
         current
     }
 
+    /// One round of substitution.
     fn substitute_once(&self, text: &str) -> String {
         let mut out = String::new();
         let mut rest = text;
