@@ -79,7 +79,7 @@ fn identity_comes_from_info() {
     assert_eq!(identity.title, "Contoso Tasks (Preview)");
     assert_eq!(identity.description.as_deref(), Some("Create, track and react to tasks in Contoso Tasks."));
     assert_eq!(identity.version, "2.1.0");
-    assert_eq!(identity.status.as_deref(), Some("Preview"));
+    assert_eq!(identity.info_extra["x-ms-api-annotation"]["status"], "Preview", "the release status");
     assert_eq!(identity.info_extra["contact"]["email"], "dev@contoso.example");
     assert_eq!(identity.metadata[0], ("Website".to_string(), "https://contoso.example".to_string()));
     assert_eq!(

@@ -3,3 +3,6 @@
 mod common;
 pub mod openapi3;
 pub mod postman;
+
+pub use openapi3::import_openapi3;
+pub use postman::import_postman;

@@ -24,16 +24,7 @@ pub(super) fn identity(doc: &Doc, ctx: &mut Ctx) -> Identity {
         }
     }
     let version = f.string("version").unwrap_or_default();
-    let mut status = None;
     let mut kept = Object::new();
-    if let Some(mut annotation) = f.object("x-ms-api-annotation") {
-        if let Some(Value::String(s)) = annotation.shift_remove("status") {
-            status = Some(s);
-        }
-        if !annotation.is_empty() {
-            kept.insert("x-ms-api-annotation".into(), Value::Object(annotation));
-        }
-    }
     for key in ["contact", "termsOfService"] {
         if let Some(v) = f.value(key) {
             kept.insert(key.into(), v);
@@ -54,7 +45,6 @@ pub(super) fn identity(doc: &Doc, ctx: &mut Ctx) -> Identity {
         title,
         description,
         version,
-        status,
         info_extra: kept,
         ..Identity::default()
     }
