@@ -10,6 +10,8 @@ mod security;
 
 pub use document::{read_swagger, write_swagger};
 pub use files::{PackageFiles, find_package_files};
+pub use parameter::read_parameter;
+pub use paths::read_operation_extensions;
 pub use properties::{read_properties, write_properties};
 
 use crate::diag::Diagnostic;

@@ -45,23 +45,29 @@ fn read_operation(
     op.id = f.string("operationId");
     op.summary = f.string("summary");
     op.description = f.string("description");
-    op.visibility = read_visibility(&mut f);
     op.deprecated = f.bool("deprecated").unwrap_or(false);
-    op.annotation = f.value("x-ms-api-annotation");
     op.consumes = f.strings("consumes");
     op.produces = f.strings("produces");
     op.parameters = read_parameter_list(&mut f, scope);
     op.responses = read_responses(&mut f, scope);
-    op.trigger = read_trigger(&mut f);
-    op.trigger_hint = f.string("x-ms-trigger-hint");
-    op.trigger_metadata = f.value("x-ms-trigger-metadata");
-    op.next_link_name = read_pageable(&mut f);
-    op.capabilities = f.value("x-ms-capabilities");
-    op.no_generic_test = f.bool("x-ms-no-generic-test").unwrap_or(false);
-    op.safe = f.bool("x-ms-safe-operation").unwrap_or(false);
+    read_operation_extensions(&mut op, &mut f);
     op.security = f.value("security");
     op.extra = f.finish();
     op
+}
+
+/// Reads the operation-level `x-ms-*` extensions the model types; values it cannot type stay in
+/// `f` and so end in `extra`. Shared with the importers, which build Swagger-shaped operations.
+pub fn read_operation_extensions(op: &mut Operation, f: &mut Fields) {
+    op.visibility = read_visibility(f);
+    op.annotation = f.value("x-ms-api-annotation");
+    op.trigger = read_trigger(f);
+    op.trigger_hint = f.string("x-ms-trigger-hint");
+    op.trigger_metadata = f.value("x-ms-trigger-metadata");
+    op.next_link_name = read_pageable(f);
+    op.capabilities = f.value("x-ms-capabilities");
+    op.no_generic_test = f.bool("x-ms-no-generic-test").unwrap_or(false);
+    op.safe = f.bool("x-ms-safe-operation").unwrap_or(false);
 }
 
 fn read_trigger(f: &mut Fields) -> Option<Cardinality> {

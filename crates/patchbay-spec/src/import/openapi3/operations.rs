@@ -4,7 +4,7 @@ use super::{Doc, body, callbacks, parameters, responses, security};
 use crate::diag::{Diagnostic, Severity};
 use crate::fields::{Ctx, Fields, kind};
 use crate::import::common::names::{Unique, route_id};
-use crate::import::common::{LOSS, WRONG_TYPE, child, keep_extensions, swagger};
+use crate::import::common::{LOSS, WRONG_TYPE, child, keep_extensions};
 use crate::model::{Method, Object, Operation, PathItem, SecurityScheme};
 use serde_json::Value;
 
@@ -123,7 +123,7 @@ fn operation(
     let responses = f.value("responses");
     let callbacks = f.object("callbacks");
     let mut extra = Object::new();
-    swagger::operation_extensions(&mut op, &mut f, &mut extra);
+    crate::package::read_operation_extensions(&mut op, &mut f);
     for key in ["tags", "externalDocs"] {
         if let Some(v) = f.value(key) {
             extra.insert(key.into(), v);
