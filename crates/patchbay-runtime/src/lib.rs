@@ -4,6 +4,9 @@
 //! shape the response.
 #![deny(missing_docs)]
 
+pub mod bind;
+pub mod draft;
+pub mod plan;
 pub mod security;
 pub mod transport;
 pub mod wire;
