@@ -6,7 +6,9 @@
 
 pub mod bind;
 pub mod draft;
+pub mod mask;
 pub mod plan;
+pub mod response;
 pub mod security;
 pub mod transport;
 pub mod wire;
