@@ -14,7 +14,7 @@ use patchbay_runtime::transport::{
 };
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use support_transport::{Counter, loopback, serve, url};
+use support_transport::{Counter, loopback, serve, serve_with, url};
 
 /// `POST /jobs` starts a job (202, relative Location, Retry-After: 0); its status answers 202
 /// with Retry-After: 1 once, then 200. Status requests without the bearer token get 401.
@@ -107,11 +107,9 @@ fn endless_server(seen_auth: &Arc<Mutex<Vec<Option<String>>>>, first_location: S
 /// Starts an endless job server whose Location names `location_host`; returns its log and start URL.
 async fn started_endless(location_host: &str) -> (Arc<Mutex<Vec<Option<String>>>>, url::Url) {
     let seen = Arc::new(Mutex::new(Vec::new()));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let location = format!("http://{location_host}:{}/status", addr.port());
-    let router = endless_server(&seen, location);
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    let addr =
+        serve_with(|addr| endless_server(&seen, format!("http://{location_host}:{}/status", addr.port())))
+            .await;
     (seen, url(addr, "/start"))
 }
 

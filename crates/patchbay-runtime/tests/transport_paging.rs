@@ -13,7 +13,7 @@ use patchbay_runtime::transport::{PageOptions, PagingError, RetryPolicy};
 use serde_json::json;
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use support_transport::{Counter, get, loopback, serve, url};
+use support_transport::{Counter, get, loopback, serve, serve_with, url};
 
 /// `/items?page=1..3`, two items each. Page 1 links absolutely, page 2 relatively; page 3 is last.
 /// Every page needs the bearer token; `/items?page=2&fail=1` answers 500.
@@ -43,11 +43,7 @@ fn item_server(port: u16, page_three_reads: &Counter) -> Router {
 }
 
 async fn start(page_three_reads: &Counter) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let router = item_server(addr.port(), page_three_reads);
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    addr
+    serve_with(|addr| item_server(addr.port(), page_three_reads)).await
 }
 
 fn bearer() -> HeaderMap {

@@ -10,6 +10,7 @@
 //! as nothing legitimate is served there. IPv6 addresses that embed an IPv4 address
 //! (IPv4-mapped, IPv4-compatible, NAT64, 6to4) are judged by the embedded address.
 
+use super::origin::is_http;
 use super::{TransportError, TransportOptions};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -127,7 +128,7 @@ pub fn refusal(ip: IpAddr, options: &TransportOptions) -> Option<String> {
 pub fn check_url(url: &Url, options: &TransportOptions) -> Result<(), TransportError> {
     let host_text = url.host_str().unwrap_or_default().to_owned();
     let forbidden = |reason: String| TransportError::Forbidden { host: host_text.clone(), reason };
-    if !matches!(url.scheme(), "http" | "https") {
+    if !is_http(url) {
         return Err(forbidden(format!("scheme {:?} is not http or https", url.scheme())));
     }
     let ip = match url.host() {

@@ -10,7 +10,7 @@
 //! status. The kept headers (e.g. `Authorization`) go only to status URLs on the origin of the
 //! original request; on another origin the poll carries none.
 
-use super::origin::headers_for;
+use super::origin::{headers_for, is_http};
 use super::retry::{RetryPolicy, parse_retry_after};
 use super::{Transport, TransportError};
 use crate::wire::{WireRequest, WireResponse};
@@ -111,7 +111,7 @@ pub fn classify_async(response: &WireResponse, base: &Url) -> Option<Pending> {
 fn location(response: &WireResponse, base: &Url) -> Option<Url> {
     let text = response.headers.get(LOCATION)?.to_str().ok()?.trim();
     let url = base.join(text).ok()?;
-    matches!(url.scheme(), "http" | "https").then_some(url)
+    is_http(&url).then_some(url)
 }
 
 /// The step a status answer means: still running (202) or done.

@@ -1,7 +1,12 @@
-//! Which headers may follow a request to a URL the server named (a `Location`, a next link).
+//! URLs a server named (a `Location`, a next link): whether they may be followed, and with which headers.
 
 use http::HeaderMap;
 use url::Url;
+
+/// Whether the URL's scheme is http or https, the only ones the transport speaks.
+pub(super) fn is_http(url: &Url) -> bool {
+    matches!(url.scheme(), "http" | "https")
+}
 
 /// Whether two URLs share scheme, host and port.
 pub(super) fn same_origin(a: &Url, b: &Url) -> bool {

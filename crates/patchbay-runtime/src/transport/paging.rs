@@ -14,7 +14,7 @@
 //! link already visited stops paging (a server looping on itself).
 //! The kept headers go only to pages on the origin of the first request.
 
-use super::origin::headers_for;
+use super::origin::{headers_for, is_http};
 use super::retry::RetryPolicy;
 use super::{Transport, TransportError};
 use crate::wire::{WireRequest, WireResponse};
@@ -204,7 +204,7 @@ fn read_page(
 fn next_url(page: &Url, link: &str) -> Result<Url, PagingError> {
     let bad = || PagingError::BadNextLink { url: page.clone(), link: Value::from(link).to_string() };
     let url = page.join(link.trim()).map_err(|_| bad())?;
-    if matches!(url.scheme(), "http" | "https") { Ok(url) } else { Err(bad()) }
+    if is_http(&url) { Ok(url) } else { Err(bad()) }
 }
 
 /// The property path a name denotes in this body: the exact top-level name when present, else

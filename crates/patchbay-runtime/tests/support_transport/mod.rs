@@ -12,8 +12,14 @@ use url::Url;
 
 /// Serves `router` on 127.0.0.1:0 for the rest of the test; returns the bound address.
 pub async fn serve(router: Router) -> SocketAddr {
+    serve_with(|_| router).await
+}
+
+/// Like [`serve`], for a router that needs its own address (to write absolute links).
+pub async fn serve_with(make: impl FnOnce(SocketAddr) -> Router) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
     let addr = listener.local_addr().expect("local address");
+    let router = make(addr);
     tokio::spawn(async move {
         let _ = axum::serve(listener, router).await;
     });
