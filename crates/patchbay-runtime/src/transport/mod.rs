@@ -1,10 +1,27 @@
-//! PLACEHOLDER — being written in its own worktree. The interface below is fixed.
+//! The transport stage of the request pipeline.
 //!
 //! One shared HTTP client per process (pooling, rustls with the ring provider, HTTP/2),
 //! timeouts, a maximum response size, decompression, and a guard against server-side request
 //! forgery; plus the retry policy, long-running (202) polling and paging built on it.
+//!
+//! Every wait is data before it is a sleep: [`retry::next_delay`] and
+//! [`long_running::classify_async`] compute it, and the `Transport` helpers that sleep in
+//! process ([`Transport::send_with_retry`], [`Transport::poll_until_done`]) are thin loops over
+//! them, so a durable engine can store the same values as timer rows instead.
 
-use crate::wire::{WireRequest, WireResponse};
+mod client;
+mod errors;
+pub mod guard;
+pub mod long_running;
+mod origin;
+pub mod paging;
+pub mod retry;
+
+pub use client::Transport;
+pub use long_running::{LongRunningError, LongRunningOptions, Pending, PollStep, classify_async};
+pub use paging::{PageOptions, PagingError};
+pub use retry::{Decision, RetryPolicy, classify, next_delay, parse_retry_after};
+
 use std::time::Duration;
 
 /// Transport settings.
@@ -54,26 +71,10 @@ pub enum TransportError {
     /// The response body was larger than allowed.
     #[error("response larger than {0} bytes")]
     TooLarge(usize),
+    /// The connection broke after it was established (reset, closed early); worth a retry.
+    #[error("connection to {0} broke during the exchange")]
+    Interrupted(String),
     /// Anything else.
     #[error("{0}")]
     Other(String),
-}
-
-/// The shared client.
-#[derive(Clone)]
-pub struct Transport {
-    _options: TransportOptions,
-}
-
-impl Transport {
-    /// Builds the client.
-    pub fn new(options: TransportOptions) -> Result<Self, TransportError> {
-        Ok(Transport { _options: options })
-    }
-
-    /// Sends one request; no retries.
-    pub async fn send(&self, request: WireRequest) -> Result<WireResponse, TransportError> {
-        let _ = request;
-        todo!("transport")
-    }
 }
