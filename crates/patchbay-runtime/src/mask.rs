@@ -16,7 +16,8 @@ pub fn mask(text: &str, secrets: &[String]) -> String {
 /// The spellings a secret may take on the wire.
 fn forms(secret: &str) -> Vec<String> {
     use base64::Engine;
-    let encoded = percent_encoding::utf8_percent_encode(secret, percent_encoding::NON_ALPHANUMERIC).to_string();
+    let encoded =
+        percent_encoding::utf8_percent_encode(secret, percent_encoding::NON_ALPHANUMERIC).to_string();
     let plus = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect::<String>();
     let b64 = base64::engine::general_purpose::STANDARD.encode(secret);
     let mut all = vec![secret.to_string(), encoded, plus];
