@@ -8,6 +8,7 @@ pub mod bind;
 pub mod draft;
 pub mod mask;
 pub mod plan;
+pub mod policy;
 pub mod response;
 pub mod security;
 pub mod transport;

@@ -1,0 +1,46 @@
+//! The Logic Apps **Workflow Definition Language** expression engine.
+//!
+//! * [`parse_template`] reads a JSON string value of a workflow definition (`@expr`, `…@{expr}…`,
+//!   `@@`), [`parse_policy_template`] a connector policy-template value (`@connectionParameters('x')`
+//!   inside text, `{@body().a}`, `@Request.OriginalHTTPMethod`), and [`parse_expression`] a bare
+//!   expression.
+//! * [`Template::evaluate`] and [`Expr::evaluate`] run them against a [`Scope`], which provides the
+//!   workflow and policy functions (`triggerBody`, `body`, `variables`, `connectionParameters`, …);
+//!   everything else comes from the built-in library ([`function_names`], `FUNCTIONS.md`).
+//! * [`evaluate_json`] evaluates every string template inside a JSON value (action inputs).
+//! * `Display` prints trees back as parseable text.
+//!
+//! Evaluation is eager: every argument is evaluated before the function runs, including for `if`,
+//! `and`, `or` and `coalesce`, as Logic Apps does.
+//!
+//! ```
+//! use patchbay_expr::{EmptyScope, parse_template};
+//! use serde_json::json;
+//!
+//! let t = parse_template("@add(1, 1.5)").unwrap();
+//! assert_eq!(t.evaluate(&EmptyScope).unwrap(), json!(2.5));
+//! let t = parse_template("Total: @{concat('a', 'b')}").unwrap();
+//! assert_eq!(t.evaluate(&EmptyScope).unwrap(), json!("Total: ab"));
+//! ```
+#![deny(missing_docs)]
+
+pub mod ast;
+pub mod error;
+mod eval;
+mod functions;
+mod lexer;
+mod numfmt;
+mod parser;
+mod print;
+pub mod scope;
+mod template;
+mod time;
+mod value;
+
+pub use ast::{Access, Expr, ExprKind, Segment, Span, Template};
+pub use error::{EvalError, EvalErrorKind, ParseError};
+pub use functions::function_names;
+pub use parser::parse_expression;
+pub use scope::{EmptyScope, MapScope, Scope};
+pub use template::{evaluate_json, parse_policy_template, parse_template};
+pub use value::{format_double, to_text};
