@@ -36,14 +36,18 @@ impl BodyPath {
     /// Parses `@body()…`, `@item()…` or `@triggerBody()…` (also wrapped as `@{…}`); `None` otherwise.
     pub fn parse(text: &str) -> Option<BodyPath> {
         let t = text.trim();
-        let t = t.strip_prefix("@{").and_then(|s| s.strip_suffix('}')).map_or_else(
-            || t.strip_prefix('@').unwrap_or(t),
-            |inner| inner,
-        );
+        let t = t
+            .strip_prefix("@{")
+            .and_then(|s| s.strip_suffix('}'))
+            .map_or_else(|| t.strip_prefix('@').unwrap_or(t), |inner| inner);
         let lower = t.to_ascii_lowercase();
-        let (root, rest) = [("body()", PathRoot::Body), ("item()", PathRoot::Item), ("triggerbody()", PathRoot::TriggerBody)]
-            .into_iter()
-            .find_map(|(prefix, root)| lower.starts_with(prefix).then(|| (root, &t[prefix.len()..])))?;
+        let (root, rest) = [
+            ("body()", PathRoot::Body),
+            ("item()", PathRoot::Item),
+            ("triggerbody()", PathRoot::TriggerBody),
+        ]
+        .into_iter()
+        .find_map(|(prefix, root)| lower.starts_with(prefix).then(|| (root, &t[prefix.len()..])))?;
         Some(BodyPath { root, steps: parse_steps(rest)? })
     }
 

@@ -26,7 +26,8 @@ impl Behavior for DynamicHostUrl {
             return Err(self.params.failed("the URL template evaluated to nothing"));
         }
         // A connection parameter may hold a bare host; https is assumed then.
-        stage.draft.base_url = if text.contains("://") { text.to_string() } else { format!("https://{text}") };
+        stage.draft.base_url =
+            if text.contains("://") { text.to_string() } else { format!("https://{text}") };
         Ok(())
     }
 }

@@ -29,13 +29,15 @@ impl Behavior for RouteRequest {
             path = path.replace(&format!("{{{name}}}"), encoded);
         }
         if let Some((p, query)) = path.split_once('?') {
-            let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+            let pairs: Vec<(String, String)> =
+                url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
             stage.draft.query.extend(pairs);
             path = p.to_string();
         }
         stage.draft.path = if path.starts_with('/') { path } else { format!("/{path}") };
         if let Some(method) = &self.method {
-            let text = patchbay_expr::to_text(&method.evaluate(stage.scope).map_err(|e| self.params.failed(e))?);
+            let text =
+                patchbay_expr::to_text(&method.evaluate(stage.scope).map_err(|e| self.params.failed(e))?);
             let method = http::Method::from_bytes(text.trim().to_ascii_uppercase().as_bytes())
                 .map_err(|_| self.params.failed(format!("`{text}` is not an HTTP method")))?;
             stage.draft.method = method;

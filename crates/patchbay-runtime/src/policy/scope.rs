@@ -55,7 +55,9 @@ impl Scope for PolicyScope {
         let first = || args.first().and_then(Value::as_str).unwrap_or_default();
         let value = match name.to_ascii_lowercase().as_str() {
             "connectionparameters" => or_default(self.connection_value(first()).cloned(), args),
-            "headers" | "header" => or_default(lookup(&self.headers, first()).map(|s| Value::String(s.into())), args),
+            "headers" | "header" => {
+                or_default(lookup(&self.headers, first()).map(|s| Value::String(s.into())), args)
+            }
             "queryparameters" | "queryparameter" => {
                 or_default(lookup(&self.query, first()).map(|s| Value::String(s.into())), args)
             }

@@ -53,7 +53,8 @@ impl SetHeader {
             return Ok(());
         }
         let text = patchbay_expr::to_text(&self.value.evaluate(scope).map_err(|e| self.params.failed(e))?);
-        let value = HeaderValue::from_str(&text).map_err(|_| self.params.failed("the value is not a valid header value"))?;
+        let value = HeaderValue::from_str(&text)
+            .map_err(|_| self.params.failed("the value is not a valid header value"))?;
         match self.action {
             ExistsAction::Append => {
                 headers.append(self.name.clone(), value);

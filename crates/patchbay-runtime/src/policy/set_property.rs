@@ -52,7 +52,8 @@ impl SetProperty {
             Some(items) => {
                 for (i, item) in items.into_iter().enumerate() {
                     let (sub, value) = self.value_for(&scope.with_item(item))?;
-                    if let Some(Value::Object(element)) = self.parent.get_mut(body).and_then(|a| a.get_mut(i)) {
+                    if let Some(Value::Object(element)) = self.parent.get_mut(body).and_then(|a| a.get_mut(i))
+                    {
                         element.insert(sub, value);
                     }
                 }
