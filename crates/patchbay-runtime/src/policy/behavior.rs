@@ -45,6 +45,23 @@ pub struct RequestStage<'a> {
     pub path_values: &'a [(String, String)],
 }
 
+/// A call a policy needs made before the main request (`setvaluefromurl`): sent through the same
+/// connection (its base URL, security and transport).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SideRequest {
+    /// The method.
+    pub method: http::Method,
+    /// The path (and optional query) relative to the connector's base URL.
+    pub path_and_query: String,
+}
+
+/// What response policies report back to the pipeline.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ResponseFlags {
+    /// Mark the connection as needing a new sign-in (`setconnectionstatustounauthenticated`).
+    pub unauthenticated: bool,
+}
+
 /// What a response-section policy may read and change.
 pub struct ResponseStage<'a> {
     /// The backend's status.
@@ -55,6 +72,8 @@ pub struct ResponseStage<'a> {
     pub body: &'a mut ResponseBody,
     /// Values expressions can read (`body()` is the response body).
     pub scope: &'a PolicyScope,
+    /// What the policy reports back.
+    pub flags: &'a mut ResponseFlags,
 }
 
 /// One template's behaviour: hooks for the sections it supports; the rest do nothing.
@@ -62,6 +81,18 @@ pub trait Behavior: Send + Sync {
     /// Runs in the request section.
     fn on_request(&self, stage: &mut RequestStage<'_>) -> Result<(), PolicyError> {
         let _ = stage;
+        Ok(())
+    }
+
+    /// A call to make before [`Behavior::on_side_response`] (only `setvaluefromurl` needs one).
+    fn side_request(&self, stage: &RequestStage<'_>) -> Result<Option<SideRequest>, PolicyError> {
+        let _ = stage;
+        Ok(None)
+    }
+
+    /// Receives the side call's decoded response body, in the request section.
+    fn on_side_response(&self, stage: &mut RequestStage<'_>, body: &serde_json::Value) -> Result<(), PolicyError> {
+        let _ = (stage, body);
         Ok(())
     }
 

@@ -12,7 +12,7 @@ mod set_header;
 mod set_property;
 mod set_query_parameter;
 
-pub use behavior::{Behavior, PolicyError, RequestStage, ResponseStage};
+pub use behavior::{Behavior, PolicyError, RequestStage, ResponseFlags, ResponseStage, SideRequest};
 pub use body_path::{BodyPath, PathRoot};
 pub use params::Params;
 pub use scope::PolicyScope;
