@@ -7,6 +7,7 @@
 pub mod bind;
 pub mod draft;
 pub mod mask;
+pub mod pipeline;
 pub mod plan;
 pub mod policy;
 pub mod response;
@@ -14,4 +15,5 @@ pub mod security;
 pub mod transport;
 pub mod wire;
 
+pub use pipeline::{Call, ExchangeRecord, InvokeError, Invoked, Outcome, Runtime, RuntimeOptions};
 pub use wire::{WireRequest, WireResponse};

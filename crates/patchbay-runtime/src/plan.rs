@@ -1,6 +1,7 @@
 //! A connector compiled for execution: each operation's effective parameters, media types,
 //! resolved body schema and its validator, prepared once so the request path never re-reads JSON.
 
+use crate::policy::PolicySet;
 use patchbay_spec::Connector;
 use patchbay_spec::model::{Location, Operation, Parameter, PathItem};
 use patchbay_spec::refs::resolve_schema;
@@ -28,6 +29,10 @@ pub struct OperationPlan {
     pub body_schema: Option<Value>,
     /// A validator for the body, when its schema compiles.
     pub body_validator: Option<Arc<jsonschema::Validator>>,
+    /// The success response's schema, standalone, for response warnings.
+    pub response_validator: Option<Arc<jsonschema::Validator>>,
+    /// The policy template instances that apply, compiled, by section.
+    pub policies: PolicySet,
 }
 
 /// A connector with every operation compiled.
@@ -62,6 +67,11 @@ fn compile_operation(c: &Connector, item: &PathItem, op: &Operation, id: String)
         parameters.iter().find(|p| p.location == Location::Body).map(|p| standalone_schema(c, &p.schema));
     let body_validator = body_schema.as_ref().and_then(|s| jsonschema::draft4::new(s).ok()).map(Arc::new);
     let first = |own: &[String], doc: &[String]| own.first().or_else(|| doc.first()).cloned();
+    let response_validator = op
+        .success_response()
+        .and_then(|r| r.schema.as_ref())
+        .and_then(|s| jsonschema::draft4::new(&standalone_schema(c, s)).ok())
+        .map(Arc::new);
     OperationPlan {
         id,
         method: http::Method::from_bytes(op.method.as_upper().as_bytes()).unwrap_or(http::Method::GET),
@@ -72,6 +82,8 @@ fn compile_operation(c: &Connector, item: &PathItem, op: &Operation, id: String)
         parameters,
         body_schema,
         body_validator,
+        response_validator,
+        policies: PolicySet::compile(c, &op.id.clone().unwrap_or_default()),
     }
 }
 

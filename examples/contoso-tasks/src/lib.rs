@@ -292,6 +292,9 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
         None if addr.ip().is_unspecified() => format!("http://127.0.0.1:{}", addr.port()),
         None => format!("http://{addr}"),
     };
+    // The workspace builds reqwest with rustls and no default crypto provider (one provider, ring,
+    // for the whole build); install it so the webhook client can be built. A second call is harmless.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::builder()
         .no_proxy()
         .timeout(Duration::from_secs(10))

@@ -91,7 +91,11 @@ pub trait Behavior: Send + Sync {
     }
 
     /// Receives the side call's decoded response body, in the request section.
-    fn on_side_response(&self, stage: &mut RequestStage<'_>, body: &serde_json::Value) -> Result<(), PolicyError> {
+    fn on_side_response(
+        &self,
+        stage: &mut RequestStage<'_>,
+        body: &serde_json::Value,
+    ) -> Result<(), PolicyError> {
         let _ = (stage, body);
         Ok(())
     }

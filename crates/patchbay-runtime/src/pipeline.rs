@@ -1,0 +1,444 @@
+//! The request pipeline, top to bottom (spec §4.2): bind → security → request policies → send
+//! (retries; 202 polled or handed back; pages) → response policies → result.
+
+use crate::bind::{BindError, Inputs, bind, encode_path_value, to_text, value_for};
+use crate::draft::{DraftBody, HttpDraft, UrlError};
+use crate::mask::mask;
+use crate::plan::{CompiledConnector, OperationPlan};
+use crate::policy::{PolicyError, PolicyScope, RequestStage, ResponseFlags, ResponseStage};
+use crate::response::{InvokeResponse, excerpt};
+use crate::security::{
+    ConnectionValues, Credential, SecurityError, TokenManager, apply_operation_security, select_credential,
+};
+use crate::transport::{
+    LongRunningError, LongRunningOptions, PageOptions, PagingError, Pending, RetryPolicy, Transport,
+    TransportError, classify_async,
+};
+use crate::wire::{WireRequest, WireResponse};
+use http::{HeaderMap, StatusCode};
+use patchbay_spec::model::{Location, Operation};
+use serde_json::Value;
+
+/// How calls behave.
+#[derive(Debug, Clone)]
+pub struct RuntimeOptions {
+    /// The retry policy of every call (Logic Apps' default: exponential, 4 retries).
+    pub retry: RetryPolicy,
+    /// Bounds on polling a 202 answer.
+    pub long_running: LongRunningOptions,
+    /// Poll a 202 answer until done (true), or hand the pending state back (false).
+    pub wait_for_completion: bool,
+    /// Follow `x-ms-pageable` next links up to this many items (`None`: first page only).
+    pub page_limit: Option<usize>,
+}
+
+impl Default for RuntimeOptions {
+    fn default() -> Self {
+        RuntimeOptions {
+            retry: RetryPolicy::default(),
+            long_running: LongRunningOptions::default(),
+            wait_for_completion: true,
+            page_limit: None,
+        }
+    }
+}
+
+/// The runtime: one transport and one token manager for the whole process.
+#[derive(Clone)]
+pub struct Runtime {
+    /// The shared HTTP client.
+    pub transport: Transport,
+    /// OAuth tokens, refreshed once for many callers.
+    pub tokens: TokenManager,
+    /// Call behaviour.
+    pub options: RuntimeOptions,
+}
+
+/// One call to make.
+pub struct Call<'a> {
+    /// The compiled connector.
+    pub connector: &'a CompiledConnector,
+    /// The operation.
+    pub operation_id: &'a str,
+    /// The connection's values and tokens.
+    pub connection: &'a ConnectionValues,
+    /// The inputs.
+    pub inputs: &'a Inputs,
+}
+
+/// How a call ended.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The final response.
+    Done(InvokeResponse),
+    /// The backend answered 202 and the caller asked not to wait: poll `pending` later.
+    Pending {
+        /// Where and when to poll.
+        pending: Pending,
+        /// Headers to send with the poll (authorization), for a durable caller to keep encrypted.
+        headers: HeaderMap,
+    },
+}
+
+/// One request sent and what came back, with secrets masked (for `--verbose` and run history).
+#[derive(Debug, Clone)]
+pub struct ExchangeRecord {
+    /// `METHOD URL`, headers and body as sent, masked.
+    pub request: String,
+    /// Status, headers and body as received, masked; `None` when nothing came back.
+    pub response: Option<String>,
+}
+
+/// A finished call and its exchanges.
+#[derive(Debug)]
+pub struct Invoked {
+    /// The outcome.
+    pub outcome: Outcome,
+    /// What was sent and received, in order.
+    pub exchanges: Vec<ExchangeRecord>,
+    /// A response policy asked to mark the connection as needing sign-in.
+    pub unauthenticated: bool,
+}
+
+/// Why a call failed before a final response. Messages never contain a secret.
+#[derive(Debug, thiserror::Error)]
+pub enum InvokeError {
+    /// No operation with this id.
+    #[error("the connector has no operation `{0}`")]
+    UnknownOperation(String),
+    /// The inputs do not fit the operation.
+    #[error(transparent)]
+    Bind(#[from] BindError),
+    /// Security could not be applied.
+    #[error(transparent)]
+    Security(#[from] SecurityError),
+    /// A policy failed.
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+    /// The URL could not be built.
+    #[error(transparent)]
+    Url(#[from] UrlError),
+    /// Nothing came back.
+    #[error("{0}")]
+    Transport(String),
+    /// Polling a 202 answer failed or ran out of its bounds.
+    #[error("{0}")]
+    LongRunning(String),
+    /// Following next links failed.
+    #[error("{0}")]
+    Paging(String),
+}
+
+impl Runtime {
+    /// Makes a call through the whole pipeline.
+    pub async fn invoke(&self, call: Call<'_>) -> Result<Invoked, InvokeError> {
+        let Call { connector, operation_id, connection, inputs } = call;
+        let plan = connector
+            .operation(operation_id)
+            .ok_or_else(|| InvokeError::UnknownOperation(operation_id.into()))?;
+        let (_, operation) = connector
+            .connector
+            .operation(operation_id)
+            .ok_or_else(|| InvokeError::UnknownOperation(operation_id.into()))?;
+        let secrets = connection.secrets();
+        let mut exchanges = Vec::new();
+        let base = connector.connector.backend.base_url().unwrap_or_default();
+        let mut draft = bind(plan, &base, inputs)?;
+        let scope_base = PolicyScope {
+            connection: connection.values.clone(),
+            original_method: plan.method.as_str().to_string(),
+            ..PolicyScope::default()
+        };
+        self.secure_draft(&mut draft, connector, operation, connection).await?;
+        let path_values = path_values(plan, inputs)?;
+        let ctx = Ctx { connector, operation, connection, secrets: &secrets };
+        self.request_policies(plan, &mut draft, &scope_base, &path_values, &ctx, &mut exchanges).await?;
+        let wire = draft.into_wire()?;
+        let first = self.send_recorded(wire.clone(), &secrets, &mut exchanges).await?;
+        let first = self.retry_unauthorized(first, wire.clone(), &ctx, &mut exchanges).await?;
+        let response = match classify_async(&first, &wire.url) {
+            Some(pending) if !self.options.wait_for_completion => {
+                let headers = auth_headers(&wire.headers);
+                return Ok(Invoked {
+                    outcome: Outcome::Pending { pending, headers },
+                    exchanges,
+                    unauthenticated: false,
+                });
+            }
+            Some(_) => self.complete(first, &wire, &secrets, &mut exchanges).await?,
+            None => first,
+        };
+        let response = self.pages(plan, response, &wire).await?;
+        let (result, unauthenticated) = respond(plan, response, &scope_base)?;
+        Ok(Invoked { outcome: Outcome::Done(result), exchanges, unauthenticated })
+    }
+
+    /// Applies the connection's security to the draft (headers and query).
+    async fn secure_draft(
+        &self,
+        draft: &mut HttpDraft,
+        connector: &CompiledConnector,
+        operation: &Operation,
+        connection: &ConnectionValues,
+    ) -> Result<(), InvokeError> {
+        let mut wire = WireRequest::new(draft.method.clone(), draft.url()?);
+        wire.headers = std::mem::take(&mut draft.headers);
+        apply_operation_security(&mut wire, &connector.connector, operation, connection, &self.tokens)
+            .await?;
+        draft.headers = wire.headers;
+        draft.query = wire.url.query_pairs().into_owned().collect();
+        Ok(())
+    }
+
+    /// Runs the request-section policies in order, making side calls where a policy needs one.
+    async fn request_policies(
+        &self,
+        plan: &OperationPlan,
+        draft: &mut HttpDraft,
+        scope_base: &PolicyScope,
+        path_values: &[(String, String)],
+        ctx: &Ctx<'_>,
+        exchanges: &mut Vec<ExchangeRecord>,
+    ) -> Result<(), InvokeError> {
+        for policy in &plan.policies.request {
+            let scope = request_scope(scope_base, draft);
+            let side = {
+                let stage = RequestStage { draft, scope: &scope, path_values };
+                policy.behavior.side_request(&stage)?
+            };
+            if let Some(side) = side {
+                let body = self.side_call(draft, side, ctx, exchanges).await?;
+                let mut stage = RequestStage { draft, scope: &scope, path_values };
+                policy.behavior.on_side_response(&mut stage, &body)?;
+            }
+            let mut stage = RequestStage { draft, scope: &scope, path_values };
+            policy.behavior.on_request(&mut stage)?;
+        }
+        Ok(())
+    }
+
+    /// A `setvaluefromurl` call: same base URL, same security, its JSON body back.
+    async fn side_call(
+        &self,
+        draft: &HttpDraft,
+        side: crate::policy::SideRequest,
+        ctx: &Ctx<'_>,
+        exchanges: &mut Vec<ExchangeRecord>,
+    ) -> Result<Value, InvokeError> {
+        let (path, query) = side.path_and_query.split_once('?').unwrap_or((&side.path_and_query, ""));
+        let mut side_draft = HttpDraft {
+            method: side.method,
+            base_url: draft.base_url.clone(),
+            path: path.to_string(),
+            query: url::form_urlencoded::parse(query.as_bytes()).into_owned().collect(),
+            headers: HeaderMap::new(),
+            body: DraftBody::None,
+        };
+        self.secure_draft(&mut side_draft, ctx.connector, ctx.operation, ctx.connection).await?;
+        let response = self.send_recorded(side_draft.into_wire()?, ctx.secrets, exchanges).await?;
+        Ok(serde_json::from_slice(&response.body).unwrap_or(Value::Null))
+    }
+
+    /// Sends with the retry policy and records the exchange, masked.
+    async fn send_recorded(
+        &self,
+        wire: WireRequest,
+        secrets: &[String],
+        exchanges: &mut Vec<ExchangeRecord>,
+    ) -> Result<WireResponse, InvokeError> {
+        let request = describe_request(&wire, secrets);
+        let result = self.transport.send_with_retry(wire, &self.options.retry).await;
+        let response = result.as_ref().ok().map(|r| describe_response(r, secrets));
+        exchanges.push(ExchangeRecord { request, response });
+        result.map_err(|e: TransportError| InvokeError::Transport(mask(&e.to_string(), secrets)))
+    }
+
+    /// On a 401 to an OAuth call: refresh the token once and send again.
+    async fn retry_unauthorized(
+        &self,
+        first: WireResponse,
+        wire: WireRequest,
+        ctx: &Ctx<'_>,
+        exchanges: &mut Vec<ExchangeRecord>,
+    ) -> Result<WireResponse, InvokeError> {
+        if first.status != StatusCode::UNAUTHORIZED {
+            return Ok(first);
+        }
+        let Ok(Credential::OAuth(_)) = select_credential(&ctx.connector.connector, ctx.connection) else {
+            return Ok(first);
+        };
+        let sent = wire.headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let token = sent.strip_prefix("Bearer ").unwrap_or(sent);
+        let Ok(outcome) = self.tokens.on_rejected_token(&ctx.connection.id, token).await else {
+            return Ok(first);
+        };
+        let mut again = wire;
+        let bearer = format!("Bearer {}", outcome.tokens.access_token);
+        if let Ok(mut value) = http::HeaderValue::from_str(&bearer) {
+            value.set_sensitive(true);
+            again.headers.insert(http::header::AUTHORIZATION, value);
+        }
+        let mut secrets = ctx.secrets.to_vec();
+        secrets.push(outcome.tokens.access_token.clone());
+        self.send_recorded(again, &secrets, exchanges).await
+    }
+
+    /// Polls a 202 answer until it is done, within the bounds.
+    async fn complete(
+        &self,
+        first: WireResponse,
+        wire: &WireRequest,
+        secrets: &[String],
+        exchanges: &mut Vec<ExchangeRecord>,
+    ) -> Result<WireResponse, InvokeError> {
+        let headers = auth_headers(&wire.headers);
+        let result =
+            self.transport.poll_until_done(first, &wire.url, headers, &self.options.long_running).await;
+        result
+            .inspect(|r| {
+                let response = Some(describe_response(r, secrets));
+                exchanges.push(ExchangeRecord {
+                    request: format!("GET (polling {})", mask(wire.url.as_str(), secrets)),
+                    response,
+                });
+            })
+            .map_err(|e: LongRunningError| InvokeError::LongRunning(mask(&e.to_string(), secrets)))
+    }
+
+    /// Follows next links when the operation is pageable and the options ask for it.
+    async fn pages(
+        &self,
+        plan: &OperationPlan,
+        response: WireResponse,
+        wire: &WireRequest,
+    ) -> Result<WireResponse, InvokeError> {
+        let (Some(name), Some(limit)) = (&plan.next_link_name, self.options.page_limit) else {
+            return Ok(response);
+        };
+        if !response.status.is_success() {
+            return Ok(response);
+        }
+        let options = PageOptions { limit, ..PageOptions::new(name) };
+        let headers = auth_headers(&wire.headers);
+        let merged = self
+            .transport
+            .collect_pages(response.clone(), &wire.url, &options, headers)
+            .await
+            .map_err(|e: PagingError| InvokeError::Paging(e.to_string()))?;
+        Ok(WireResponse { body: bytes::Bytes::from(merged.to_string()), ..response })
+    }
+}
+
+/// What the pipeline's steps share about the call.
+struct Ctx<'a> {
+    connector: &'a CompiledConnector,
+    operation: &'a Operation,
+    connection: &'a ConnectionValues,
+    secrets: &'a [String],
+}
+
+/// The operation's path parameter values, encoded as the path encodes them.
+fn path_values(plan: &OperationPlan, inputs: &Inputs) -> Result<Vec<(String, String)>, BindError> {
+    let mut out = Vec::new();
+    for p in plan.parameters.iter().filter(|p| p.location == Location::Path) {
+        if let Some(v) = value_for(p, inputs)? {
+            out.push((p.name.clone(), encode_path_value(&to_text(v), p.url_encoding.unwrap_or_default())));
+        }
+    }
+    Ok(out)
+}
+
+/// The expression scope of a request policy: the draft as it is now.
+fn request_scope(base: &PolicyScope, draft: &HttpDraft) -> PolicyScope {
+    let headers = draft
+        .headers
+        .iter()
+        .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_string(), v.to_string())))
+        .collect();
+    let body = match &draft.body {
+        DraftBody::Json(v) => v.clone(),
+        _ => Value::Null,
+    };
+    PolicyScope { headers, query: draft.query.clone(), body, ..base.clone() }
+}
+
+/// Headers a poll or a next page needs: authorization and API keys set by security or policies.
+fn auth_headers(headers: &HeaderMap) -> HeaderMap {
+    let mut out = HeaderMap::new();
+    for (name, value) in headers {
+        if name != http::header::CONTENT_TYPE && name != http::header::CONTENT_LENGTH {
+            out.append(name.clone(), value.clone());
+        }
+    }
+    out
+}
+
+/// Decodes the final response and runs the response (and, on errors, failure) policies.
+fn respond(
+    plan: &OperationPlan,
+    wire: WireResponse,
+    scope_base: &PolicyScope,
+) -> Result<(InvokeResponse, bool), InvokeError> {
+    let mut result = InvokeResponse::from_wire(wire);
+    let mut flags = ResponseFlags::default();
+    let failure = result.status.is_client_error() || result.status.is_server_error();
+    let policies = plan.policies.response.iter().chain(plan.policies.failure.iter().filter(|_| failure));
+    for policy in policies {
+        let scope = PolicyScope { body: result.body.to_value(), ..scope_base.clone() };
+        let mut stage = ResponseStage {
+            status: result.status,
+            headers: &mut result.headers,
+            body: &mut result.body,
+            scope: &scope,
+            flags: &mut flags,
+        };
+        policy.behavior.on_response(&mut stage)?;
+    }
+    if let (Some(validator), crate::response::ResponseBody::Json(body), false) =
+        (&plan.response_validator, &result.body, failure)
+    {
+        result.schema_warnings = validator
+            .iter_errors(body)
+            .take(10)
+            .map(|e| format!("{}: {}", e.instance_path(), e.masked()))
+            .collect();
+    }
+    Ok((result, flags.unauthenticated))
+}
+
+/// `METHOD URL`, headers and body, masked.
+fn describe_request(wire: &WireRequest, secrets: &[String]) -> String {
+    let mut out = format!("{} {}\n", wire.method, wire.url);
+    append_headers(&mut out, &wire.headers);
+    if !wire.body.is_empty() {
+        out.push('\n');
+        out.push_str(&excerpt(&wire.body, 4000));
+    }
+    mask(&out, secrets)
+}
+
+/// Status, headers and body, masked.
+fn describe_response(wire: &WireResponse, secrets: &[String]) -> String {
+    let mut out = format!("{}\n", wire.status);
+    append_headers(&mut out, &wire.headers);
+    if !wire.body.is_empty() {
+        out.push('\n');
+        out.push_str(&excerpt(&wire.body, 4000));
+    }
+    mask(&out, secrets)
+}
+
+/// Appends headers, hiding credentials whatever their value.
+fn append_headers(out: &mut String, headers: &HeaderMap) {
+    for (name, value) in headers {
+        let shown = if value.is_sensitive()
+            || name == http::header::AUTHORIZATION
+            || name == http::header::PROXY_AUTHORIZATION
+        {
+            "***".to_string()
+        } else {
+            value.to_str().unwrap_or("<binary>").to_string()
+        };
+        out.push_str(&format!("{name}: {shown}\n"));
+    }
+}
