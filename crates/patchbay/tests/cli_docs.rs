@@ -12,6 +12,7 @@ const COMMANDS: &[&[&str]] = &[
     &["connector", "validate"],
     &["connector", "convert"],
     &["connector", "inspect"],
+    &["connector", "invoke"],
 ];
 
 fn help(args: &[&str]) -> String {

@@ -9,7 +9,9 @@ use serde_json::{Map, Value};
 
 /// Builds the body of `p` from `inputs`.
 pub fn bind_body(plan: &OperationPlan, p: &Parameter, inputs: &Inputs) -> Result<DraftBody, BindError> {
-    let mut body = inputs.get(&p.name).cloned().filter(|v| !v.is_null());
+    // The body by its parameter name, or by the generic name `body` (what `--body` and apps send).
+    let given = inputs.get(&p.name).or_else(|| inputs.get("body"));
+    let mut body = given.cloned().filter(|v| !v.is_null());
     merge_flattened(&mut body, &p.name, inputs);
     let schema = plan.body_schema.as_ref();
     if body.is_none() {

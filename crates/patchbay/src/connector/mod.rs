@@ -2,6 +2,7 @@
 
 mod convert;
 mod inspect;
+mod invoke;
 mod validate;
 
 use clap::Subcommand;
@@ -24,6 +25,8 @@ pub enum ConnectorCommand {
         #[arg(long, short)]
         out: PathBuf,
     },
+    /// Call one operation and print its response; `--verbose` shows the exact exchange, secrets masked.
+    Invoke(invoke::Args),
     /// Show a connector's operations: id, kind, method, path and summary.
     Inspect {
         /// The package folder or file.
@@ -37,5 +40,6 @@ pub fn run(command: ConnectorCommand) -> anyhow::Result<ExitCode> {
         ConnectorCommand::Validate(args) => validate::run(&args),
         ConnectorCommand::Convert { input, out } => convert::run(&input, &out),
         ConnectorCommand::Inspect { path } => inspect::run(&path),
+        ConnectorCommand::Invoke(args) => invoke::run(&args),
     }
 }
