@@ -24,7 +24,9 @@ fn eval(expr: &Expr, scope: &dyn Scope) -> Result<Value, EvalError> {
         ExprKind::Bool(b) => Ok(Value::Bool(*b)),
         ExprKind::Number(n) => Ok(Value::Number(n.clone())),
         ExprKind::String(s) => Ok(Value::String(s.clone())),
-        ExprKind::Array(items) => items.iter().map(|e| eval(e, scope)).collect::<Result<_, _>>().map(Value::Array),
+        ExprKind::Array(items) => {
+            items.iter().map(|e| eval(e, scope)).collect::<Result<_, _>>().map(Value::Array)
+        }
         ExprKind::Call { name, args } => {
             let values = args.iter().map(|e| eval(e, scope)).collect::<Result<Vec<_>, _>>()?;
             call(name, &values, scope).map_err(|e| e.at(expr.span.start))
@@ -69,7 +71,8 @@ fn call(name: &str, args: &[Value], scope: &dyn Scope) -> Result<Value, EvalErro
 
 /// `value[key]` / `value.key`, with `?` semantics when `null_safe`.
 fn member(value: Value, key: &Value, null_safe: bool) -> Result<Value, EvalError> {
-    let fail = |kind, message: String| if null_safe { Ok(Value::Null) } else { Err(EvalError::new(kind, message)) };
+    let fail =
+        |kind, message: String| if null_safe { Ok(Value::Null) } else { Err(EvalError::new(kind, message)) };
     match (value, key) {
         (Value::Object(map), Value::String(name)) => match property(map, name) {
             Ok(v) => Ok(v),
@@ -81,7 +84,9 @@ fn member(value: Value, key: &Value, null_safe: bool) -> Result<Value, EvalError
         (Value::Array(items), Value::Number(n)) => {
             let len = items.len();
             match Num::of(n) {
-                Num::Int(i) if i >= 0 && (i as u64) < len as u64 => Ok(items.into_iter().nth(i as usize).unwrap_or_default()),
+                Num::Int(i) if i >= 0 && (i as u64) < len as u64 => {
+                    Ok(items.into_iter().nth(i as usize).unwrap_or_default())
+                }
                 _ => fail(
                     EvalErrorKind::IndexOutOfRange,
                     format!("index {} is outside the array of {len} items", crate::value::number_text(n)),

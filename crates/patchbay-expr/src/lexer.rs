@@ -124,7 +124,9 @@ impl<'a> Lexer<'a> {
         }
         let kind = if c == '\'' {
             self.string()?
-        } else if c.is_ascii_digit() || (c == '-' && self.rest()[1..].starts_with(|d: char| d.is_ascii_digit())) {
+        } else if c.is_ascii_digit()
+            || (c == '-' && self.rest()[1..].starts_with(|d: char| d.is_ascii_digit()))
+        {
             self.number()?
         } else if is_ident_start(c) {
             let len = self.rest().find(|ch: char| !is_ident_continue(ch)).unwrap_or(self.rest().len());

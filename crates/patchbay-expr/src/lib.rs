@@ -39,7 +39,7 @@ mod value;
 
 pub use ast::{Access, Expr, ExprKind, Segment, Span, Template};
 pub use error::{EvalError, EvalErrorKind, ParseError};
-pub use functions::function_names;
+pub use functions::{function_names, not_yet_function_names, scope_function_names};
 pub use parser::parse_expression;
 pub use scope::{EmptyScope, MapScope, Scope};
 pub use template::{evaluate_json, parse_policy_template, parse_template};

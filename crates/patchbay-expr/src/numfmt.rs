@@ -164,7 +164,7 @@ fn grouped(int: &[u8], group: &str) -> String {
     }
     let mut out = String::new();
     for (i, d) in int.iter().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
+        if i > 0 && (int.len() - i).is_multiple_of(3) {
             out.push_str(group);
         }
         out.push(char::from(b'0' + d));
@@ -189,7 +189,9 @@ fn format_error(format: &str) -> EvalError {
 pub(crate) fn format_number(n: Num, format: &str, culture: Culture) -> Result<String, EvalError> {
     let mut chars = format.chars();
     let standard = match (chars.next(), chars.as_str()) {
-        (Some(c), rest) if c.is_ascii_alphabetic() && rest.len() <= 2 && rest.bytes().all(|b| b.is_ascii_digit()) => {
+        (Some(c), rest)
+            if c.is_ascii_alphabetic() && rest.len() <= 2 && rest.bytes().all(|b| b.is_ascii_digit()) =>
+        {
             Some((c, rest.parse::<usize>().ok()))
         }
         _ => None,
@@ -246,9 +248,10 @@ fn standard_format(
                 let (digits, exp) = dec.scientific();
                 let mut sig = Dec { neg: dec.neg, int: Vec::new(), frac: digits };
                 sig.round(p);
-                let value: f64 = format!("{}0.{}e{}", if sig.neg { "-" } else { "" }, digits_text(&sig.frac), exp + 1)
-                    .parse()
-                    .unwrap_or(0.0);
+                let value: f64 =
+                    format!("{}0.{}e{}", if sig.neg { "-" } else { "" }, digits_text(&sig.frac), exp + 1)
+                        .parse()
+                        .unwrap_or(0.0);
                 general(value, culture)
             }
         },
@@ -266,7 +269,11 @@ fn exponential(dec: &Dec, precision: usize, c: char, culture: Culture) -> String
     if digits.is_empty() {
         exp = 0;
     }
-    let mut mantissa = Dec { neg: dec.neg, int: digits.first().map(|&d| vec![d]).unwrap_or_default(), frac: digits.get(1..).unwrap_or_default().to_vec() };
+    let mut mantissa = Dec {
+        neg: dec.neg,
+        int: digits.first().map(|&d| vec![d]).unwrap_or_default(),
+        frac: digits.get(1..).unwrap_or_default().to_vec(),
+    };
     mantissa.round(precision);
     if mantissa.int.len() > 1 {
         mantissa.shift(-1);
@@ -365,7 +372,8 @@ fn render_custom(mut dec: Dec, pieces: &[Piece], culture: Culture) -> String {
     // Commas right after the last integer placeholder scale by 1000; commas between them group.
     let last_int = int_part.iter().rposition(|p| is_digit(&p));
     let first_int = int_part.iter().position(|p| is_digit(&p));
-    let trailing_commas = last_int.map_or(0, |l| int_part[l + 1..].iter().take_while(|p| **p == Piece::Comma).count());
+    let trailing_commas =
+        last_int.map_or(0, |l| int_part[l + 1..].iter().take_while(|p| **p == Piece::Comma).count());
     let grouping = match (first_int, last_int) {
         (Some(f), Some(l)) => int_part[f..l].contains(&Piece::Comma),
         _ => false,
@@ -390,7 +398,7 @@ fn render_custom(mut dec: Dec, pieces: &[Piece], culture: Culture) -> String {
         out.push(char::from(b'0' + d));
         *emitted += 1;
         let left = padded.len() - *emitted;
-        if grouping && left > 0 && left % 3 == 0 {
+        if grouping && left > 0 && left.is_multiple_of(3) {
             out.push_str(culture.group);
         }
     };

@@ -144,7 +144,8 @@ impl<'a> Parser<'a> {
             if self.policy {
                 return Ok(None);
             }
-            return Err(self.error(ident.start, format!("expected a name after `.`, found {}", ident.kind.describe())));
+            return Err(self
+                .error(ident.start, format!("expected a name after `.`, found {}", ident.kind.describe())));
         }
         self.lexer = ahead;
         Ok(Some(ident))
@@ -164,7 +165,9 @@ impl<'a> Parser<'a> {
                 return Ok(items);
             }
             if token.kind != Tok::Comma {
-                return Err(self.error(token.start, format!("expected {what}, found {}", token.kind.describe())));
+                return Err(
+                    self.error(token.start, format!("expected {what}, found {}", token.kind.describe()))
+                );
             }
         }
     }
@@ -207,7 +210,8 @@ impl<'a> Parser<'a> {
                         Tok::Ident(n) => Access::Property(n),
                         _ if self.policy => return Ok(target),
                         other => {
-                            let message = format!("expected a property name after `.`, found {}", other.describe());
+                            let message =
+                                format!("expected a property name after `.`, found {}", other.describe());
                             return Err(self.error(name.start, message));
                         }
                     }

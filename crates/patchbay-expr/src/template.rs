@@ -178,7 +178,8 @@ fn walk(value: &Value, scope: &dyn Scope, pointer: &mut String) -> Result<Value,
         Value::String(text) => {
             let template = parse_template(text).map_err(EvalError::from);
             template.and_then(|t| t.evaluate(scope)).map_err(|mut e| {
-                e.pointer.get_or_insert_with(|| if pointer.is_empty() { "/".into() } else { pointer.clone() });
+                e.pointer
+                    .get_or_insert_with(|| if pointer.is_empty() { "/".into() } else { pointer.clone() });
                 e
             })
         }

@@ -96,7 +96,11 @@ const EVAL_ERRORS: &[(&str, EvalErrorKind, Option<&str>)] = &[
     ("int('10.5')", EvalErrorKind::InvalidArgument, Some("int")),
     ("json('{')", EvalErrorKind::InvalidArgument, Some("json")),
     ("addDays('not a date', 1)", EvalErrorKind::InvalidArgument, Some("addDays")),
-    ("convertFromUtc('2018-01-01T00:00:00Z', 'Mars Standard Time')", EvalErrorKind::NotImplemented, Some("convertFromUtc")),
+    (
+        "convertFromUtc('2018-01-01T00:00:00Z', 'Mars Standard Time')",
+        EvalErrorKind::NotImplemented,
+        Some("convertFromUtc"),
+    ),
     ("range(1, -1)", EvalErrorKind::InvalidArgument, Some("range")),
     ("addProperty(json('{\"a\":1}'), 'a', 2)", EvalErrorKind::InvalidArgument, Some("addProperty")),
     ("formatDateTime('2018-01-01', 'q')", EvalErrorKind::InvalidArgument, Some("formatDateTime")),
@@ -126,7 +130,10 @@ fn evaluation_errors_have_a_kind_and_function() {
         match eval(expr) {
             Ok(v) => failures.push(format!("{expr}: expected {kind:?}, got {v}")),
             Err(e) if e.kind != kind || e.function.as_deref() != function => {
-                failures.push(format!("{expr}: expected {kind:?} in {function:?}, got {:?} in {:?}: {e}", e.kind, e.function));
+                failures.push(format!(
+                    "{expr}: expected {kind:?} in {function:?}, got {:?} in {:?}: {e}",
+                    e.kind, e.function
+                ));
             }
             Err(_) => {}
         }

@@ -102,7 +102,10 @@ fn format_number() {
 fn collection_functions() {
     check_table(&[
         ("chunk('abcdefghijklmnopqrstuvwxyz', 10)", r#"["abcdefghij","klmnopqrst","uvwxyz"]"#),
-        ("chunk(createArray(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12), 5)", "[[1,2,3,4,5],[6,7,8,9,10],[11,12]]"),
+        (
+            "chunk(createArray(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12), 5)",
+            "[[1,2,3,4,5],[6,7,8,9,10],[11,12]]",
+        ),
         ("contains('hello world', 'world')", "true"),
         ("contains('hello world', 'universe')", "false"),
         ("contains(createArray('a', 'b'), 'b')", "true"),
@@ -132,7 +135,10 @@ fn collection_functions() {
         ("take(createArray(0, 1, 2, 3, 4), 3)", "[0,1,2]"),
         ("sort(createArray(1, 2, 0, 3))", "[0,1,2,3]"),
         ("sort(createArray('b', 'c', 'a'))", r#"["a","b","c"]"#),
-        ("sort(json('[{\"id\":2,\"n\":\"b\"},{\"id\":1,\"n\":\"a\"}]'), 'id')", r#"[{"id":1,"n":"a"},{"id":2,"n":"b"}]"#),
+        (
+            "sort(json('[{\"id\":2,\"n\":\"b\"},{\"id\":1,\"n\":\"a\"}]'), 'id')",
+            r#"[{"id":1,"n":"a"},{"id":2,"n":"b"}]"#,
+        ),
         ("union(createArray(1, 2, 3), createArray(1, 2, 10, 101))", "[1,2,3,10,101]"),
         ("union(json('{\"a\":1}'), json('{\"b\":2,\"a\":3}'))", r#"{"a":3,"b":2}"#),
         ("[1, 2, 3][2]", "3"),
@@ -177,7 +183,10 @@ fn conversion_functions() {
     check_table(&[
         ("array('hello')", r#"["hello"]"#),
         ("base64('hello')", r#""aGVsbG8=""#),
-        ("base64ToBinary('aGVsbG8=')", r#"{"$content-type":"application/octet-stream","$content":"aGVsbG8="}"#),
+        (
+            "base64ToBinary('aGVsbG8=')",
+            r#"{"$content-type":"application/octet-stream","$content":"aGVsbG8="}"#,
+        ),
         ("base64ToString('aGVsbG8=')", r#""hello""#),
         ("binary('hello')", r#"{"$content-type":"application/octet-stream","$content":"aGVsbG8="}"#),
         ("bool(1)", "true"),
@@ -286,9 +295,18 @@ fn date_and_time_functions() {
         ("subtractFromTime('2018-01-02T00:00:00Z', 1, 'Day')", r#""2018-01-01T00:00:00.0000000Z""#),
         ("subtractFromTime('2018-01-02T00:00:00Z', 1, 'Day', 'D')", r#""Monday, January 1, 2018""#),
         ("subtractFromTime('2018-03-31T00:00:00Z', 1, 'Month')", r#""2018-02-28T00:00:00.0000000Z""#),
-        ("convertFromUtc('2018-01-01T08:00:00.0000000Z', 'Pacific Standard Time')", r#""2018-01-01T00:00:00.0000000""#),
-        ("convertFromUtc('2018-01-01T08:00:00.0000000Z', 'Pacific Standard Time', 'D')", r#""Monday, January 1, 2018""#),
-        ("convertFromUtc('2018-07-01T12:00:00Z', 'W. Europe Standard Time')", r#""2018-07-01T14:00:00.0000000""#),
+        (
+            "convertFromUtc('2018-01-01T08:00:00.0000000Z', 'Pacific Standard Time')",
+            r#""2018-01-01T00:00:00.0000000""#,
+        ),
+        (
+            "convertFromUtc('2018-01-01T08:00:00.0000000Z', 'Pacific Standard Time', 'D')",
+            r#""Monday, January 1, 2018""#,
+        ),
+        (
+            "convertFromUtc('2018-07-01T12:00:00Z', 'W. Europe Standard Time')",
+            r#""2018-07-01T14:00:00.0000000""#,
+        ),
         ("convertFromUtc('2018-01-01T12:00:00Z', 'India Standard Time')", r#""2018-01-01T17:30:00.0000000""#),
         ("convertFromUtc('2018-01-01T12:00:00Z', 'Europe/Paris')", r#""2018-01-01T13:00:00.0000000""#),
         (
@@ -299,7 +317,10 @@ fn date_and_time_functions() {
             "convertTimeZone('2018-01-01T08:00:00.0000000Z', 'UTC', 'Pacific Standard Time', 'D')",
             r#""Monday, January 1, 2018""#,
         ),
-        ("convertTimeZone('2018-01-01T09:00:00', 'GMT Standard Time', 'Eastern Standard Time')", r#""2018-01-01T04:00:00.0000000""#),
+        (
+            "convertTimeZone('2018-01-01T09:00:00', 'GMT Standard Time', 'Eastern Standard Time')",
+            r#""2018-01-01T04:00:00.0000000""#,
+        ),
         ("convertToUtc('01/01/2018 00:00:00', 'Pacific Standard Time')", r#""2018-01-01T08:00:00.0000000Z""#),
         ("convertToUtc('01/01/2018 00:00:00', 'Pacific Standard Time', 'D')", r#""Monday, January 1, 2018""#),
         ("dateDifference('2015-02-08', '2018-07-30')", r#""1268.00:00:00""#),
@@ -315,7 +336,10 @@ fn date_and_time_functions() {
         ("formatDateTime('2018-03-15T13:00:00.000Z', 'o')", r#""2018-03-15T13:00:00.0000000Z""#),
         ("formatDateTime('2018-03-15T13:00:00.000Z', 's')", r#""2018-03-15T13:00:00""#),
         ("formatDateTime('2018-03-15T13:00:00.000Z', 'u')", r#""2018-03-15 13:00:00Z""#),
-        ("formatDateTime('2018-03-15T13:00:00.123Z', 'yyyy-MM-ddTHH:mm:ss.fffZ')", r#""2018-03-15T13:00:00.123Z""#),
+        (
+            "formatDateTime('2018-03-15T13:00:00.123Z', 'yyyy-MM-ddTHH:mm:ss.fffZ')",
+            r#""2018-03-15T13:00:00.123Z""#,
+        ),
         ("formatDateTime('2018-03-15T13:00:00Z', 'dd/MM/yyyy')", r#""15/03/2018""#),
         ("formatDateTime('2018-03-15T13:00:00Z', 'dddd, MMMM d, yyyy')", r#""Thursday, March 15, 2018""#),
         ("formatDateTime('2018-03-15T13:05:09Z', 'h:mm tt')", r#""1:05 PM""#),
@@ -340,7 +364,10 @@ fn date_and_time_functions() {
         ("getPastTime(1, 'Month', 'yyyy-MM')", r#""2018-02""#),
         ("parseDateTime('20/10/2014', 'fr-fr')", r#""2014-10-20T00:00:00.0000000""#),
         ("parseDateTime('2014-10-20T00:00:00Z')", r#""2014-10-20T00:00:00.0000000Z""#),
-        ("parseDateTime('20/10/2014 13:45', 'en-us', 'dd/MM/yyyy HH:mm')", r#""2014-10-20T13:45:00.0000000""#),
+        (
+            "parseDateTime('20/10/2014 13:45', 'en-us', 'dd/MM/yyyy HH:mm')",
+            r#""2014-10-20T13:45:00.0000000""#,
+        ),
         ("parseDateTime('October 20, 2014')", r#""2014-10-20T00:00:00.0000000""#),
         ("startOfDay('2018-03-15T13:30:30Z')", r#""2018-03-15T00:00:00.0000000Z""#),
         ("startOfHour('2018-03-15T13:30:30Z')", r#""2018-03-15T13:00:00.0000000Z""#),

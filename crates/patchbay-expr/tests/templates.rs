@@ -12,7 +12,10 @@ use serde_json::{Value, json};
 
 fn workflow_scope() -> MapScope {
     fixed_scope()
-        .lookup("parameters", json!({ "age": 42, "$connections": { "contosotasks": { "connectionId": "/c/1" } } }))
+        .lookup(
+            "parameters",
+            json!({ "age": 42, "$connections": { "contosotasks": { "connectionId": "/c/1" } } }),
+        )
         .lookup("variables", json!({ "count": 3, "name": "Ada" }))
         .lookup("body", json!({ "Get_task": { "title": "Write docs", "due": "2018-03-20T09:00:00Z" } }))
         .value("triggerBody", json!({ "id": "a/b", "value": [{ "modified": "2018-03-01" }] }))
@@ -236,7 +239,8 @@ fn policy_templates_evaluate() {
     let mut failures = Vec::new();
     for (template, expected) in POLICY {
         let expected: Value = serde_json::from_str(expected).expect("valid expected JSON");
-        let result = parse_policy_template(template).map_err(EvalError::from).and_then(|t| t.evaluate(&scope));
+        let result =
+            parse_policy_template(template).map_err(EvalError::from).and_then(|t| t.evaluate(&scope));
         match result {
             Ok(actual) if actual == expected => {}
             Ok(actual) => failures.push(format!("{template}: expected {expected}, got {actual}")),

@@ -20,7 +20,9 @@ pub(super) fn chunk(_: &dyn Scope, args: &[Value]) -> Result<Value, EvalError> {
             let chars: Vec<char> = s.chars().collect();
             Ok(Value::Array(chars.chunks(size).map(|c| Value::String(c.iter().collect())).collect()))
         }
-        Value::Array(items) => Ok(Value::Array(items.chunks(size).map(|c| Value::Array(c.to_vec())).collect())),
+        Value::Array(items) => {
+            Ok(Value::Array(items.chunks(size).map(|c| Value::Array(c.to_vec())).collect()))
+        }
         _ => Err(type_error(args, 0, "string or array")),
     }
 }
@@ -84,10 +86,12 @@ enum Collections<'a> {
 
 fn collections(args: &[Value]) -> Result<Collections<'_>, EvalError> {
     if args[0].is_array() {
-        let arrays = args.iter().enumerate().map(|(i, a)| a.as_array().ok_or_else(|| type_error(args, i, "array")));
+        let arrays =
+            args.iter().enumerate().map(|(i, a)| a.as_array().ok_or_else(|| type_error(args, i, "array")));
         arrays.collect::<Result<_, _>>().map(Collections::Arrays)
     } else {
-        let objects = args.iter().enumerate().map(|(i, a)| a.as_object().ok_or_else(|| type_error(args, i, "object")));
+        let objects =
+            args.iter().enumerate().map(|(i, a)| a.as_object().ok_or_else(|| type_error(args, i, "object")));
         objects.collect::<Result<_, _>>().map(Collections::Objects)
     }
 }
@@ -201,7 +205,9 @@ pub(super) fn sort(_: &dyn Scope, args: &[Value]) -> Result<Value, EvalError> {
     let mut kinds = keyed.iter().map(|(k, _)| kind(k)).filter(|k| *k != "Null");
     if let Some(first) = kinds.next() {
         if let Some(other) = kinds.find(|k| *k != first) {
-            return Err(EvalError::invalid(format!("cannot compare values of types '{first}' and '{other}'")));
+            return Err(EvalError::invalid(format!(
+                "cannot compare values of types '{first}' and '{other}'"
+            )));
         }
         if matches!(first, "Array" | "Object") {
             return Err(EvalError::invalid(format!("cannot sort values of type '{first}'")));

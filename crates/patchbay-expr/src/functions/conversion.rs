@@ -20,7 +20,9 @@ fn bytes_of(v: &Value) -> Vec<u8> {
 
 fn decode_base64(text: &str) -> Result<Vec<u8>, EvalError> {
     let cleaned: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-    STANDARD.decode(cleaned.as_bytes()).map_err(|_| EvalError::invalid(format!("'{text}' is not valid base64")))
+    STANDARD
+        .decode(cleaned.as_bytes())
+        .map_err(|_| EvalError::invalid(format!("'{text}' is not valid base64")))
 }
 
 pub(super) fn array(_: &dyn Scope, args: &[Value]) -> Result<Value, EvalError> {
@@ -67,7 +69,8 @@ pub(super) fn data_uri(_: &dyn Scope, args: &[Value]) -> Result<Value, EvalError
 /// The media type and bytes of a `data:` URI.
 fn parse_data_uri(uri: &str) -> Result<(String, Vec<u8>), EvalError> {
     let invalid = || EvalError::invalid(format!("'{uri}' is not a valid data URI"));
-    let rest = uri.get(..5).filter(|p| p.eq_ignore_ascii_case("data:")).map(|_| &uri[5..]).ok_or_else(invalid)?;
+    let rest =
+        uri.get(..5).filter(|p| p.eq_ignore_ascii_case("data:")).map(|_| &uri[5..]).ok_or_else(invalid)?;
     let (meta, data) = rest.split_once(',').ok_or_else(invalid)?;
     let (media, is_base64) = match meta.strip_suffix(";base64") {
         Some(media) => (media, true),
@@ -166,9 +169,10 @@ pub(super) fn int(_: &dyn Scope, args: &[Value]) -> Result<Value, EvalError> {
             Num::Float(_) => return Err(EvalError::invalid("the number is too large for an integer")),
         },
         Value::Bool(b) => i64::from(*b),
-        Value::String(s) => {
-            s.trim().parse::<i64>().map_err(|_| EvalError::invalid(format!("cannot convert '{s}' to an integer")))?
-        }
+        Value::String(s) => s
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| EvalError::invalid(format!("cannot convert '{s}' to an integer")))?,
         _ => return Err(type_error(args, 0, "string or number")),
     };
     Ok(Value::from(n))

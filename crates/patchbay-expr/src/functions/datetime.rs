@@ -100,8 +100,11 @@ fn add_interval(stamp: Stamp, interval: i64, unit: &str) -> Result<Stamp, EvalEr
         }
     };
     let magnitude = Months::new(u32::try_from(months.unsigned_abs()).map_err(|_| range_error())?);
-    let local =
-        if months >= 0 { stamp.local.checked_add_months(magnitude) } else { stamp.local.checked_sub_months(magnitude) };
+    let local = if months >= 0 {
+        stamp.local.checked_add_months(magnitude)
+    } else {
+        stamp.local.checked_sub_months(magnitude)
+    };
     local.map(|l| stamp.with_local(l)).ok_or_else(range_error)
 }
 
@@ -183,7 +186,8 @@ pub(super) fn format_date_time(_: &dyn Scope, args: &[Value]) -> Result<Value, E
 }
 
 /// Cultures that write dates day first (`dd/MM/yyyy`).
-const DAY_FIRST: &[&str] = &["en-gb", "en-au", "en-nz", "en-in", "fr", "de", "es", "it", "nl", "pt", "ru", "pl"];
+const DAY_FIRST: &[&str] =
+    &["en-gb", "en-au", "en-nz", "en-in", "fr", "de", "es", "it", "nl", "pt", "ru", "pl"];
 
 pub(super) fn parse_date_time(_: &dyn Scope, args: &[Value]) -> Result<Value, EvalError> {
     let text = string_arg(args, 0)?;
@@ -198,7 +202,8 @@ pub(super) fn parse_date_time(_: &dyn Scope, args: &[Value]) -> Result<Value, Ev
         }
         None => time::parse_timestamp(text),
     };
-    let stamp = parsed.ok_or_else(|| EvalError::invalid(format!("could not parse '{text}' as a date and time")))?;
+    let stamp =
+        parsed.ok_or_else(|| EvalError::invalid(format!("could not parse '{text}' as a date and time")))?;
     output(stamp, &[], 0)
 }
 
@@ -233,9 +238,14 @@ fn zone_arg(args: &[Value], i: usize) -> Result<chrono_tz::Tz, EvalError> {
 /// Reads the wall-clock time of `stamp` in `from` and returns the wall-clock time in `to`.
 fn convert(stamp: Stamp, from: chrono_tz::Tz, to: chrono_tz::Tz) -> Result<Stamp, EvalError> {
     let instant = from.from_local_datetime(&stamp.local).earliest().ok_or_else(|| {
-        EvalError::invalid(format!("the time {} does not exist in the time zone '{}'", stamp.local, from.name()))
+        EvalError::invalid(format!(
+            "the time {} does not exist in the time zone '{}'",
+            stamp.local,
+            from.name()
+        ))
     })?;
-    let kind = if to == chrono_tz::Tz::UTC || to == chrono_tz::Tz::Etc__UTC { Kind::Utc } else { Kind::Unspecified };
+    let kind =
+        if to == chrono_tz::Tz::UTC || to == chrono_tz::Tz::Etc__UTC { Kind::Utc } else { Kind::Unspecified };
     let local = instant.with_timezone(&Utc).with_timezone(&to).naive_local();
     Ok(Stamp::new(local, kind))
 }

@@ -84,8 +84,13 @@ pub(super) fn nth_index_of(_: &dyn Scope, args: &[Value]) -> Result<Value, EvalE
     if search.is_empty() {
         return Ok(Value::from(if n > 0 { 0 } else { text.chars().count() as i64 }));
     }
-    let starts: Vec<usize> = text.char_indices().map(|(b, _)| b).filter(|&b| text[b..].starts_with(search)).collect();
-    let found = if n > 0 { starts.get(n as usize - 1) } else { starts.iter().rev().nth(n.unsigned_abs() as usize - 1) };
+    let starts: Vec<usize> =
+        text.char_indices().map(|(b, _)| b).filter(|&b| text[b..].starts_with(search)).collect();
+    let found = if n > 0 {
+        starts.get(n as usize - 1)
+    } else {
+        starts.iter().rev().nth(n.unsigned_abs() as usize - 1)
+    };
     Ok(Value::from(found.map_or(-1, |&b| char_index(text, b))))
 }
 
@@ -114,7 +119,11 @@ pub(super) fn slice(_: &dyn Scope, args: &[Value]) -> Result<Value, EvalError> {
         Some(Value::Null) | None => len,
         Some(_) => clamp(int_arg(args, 2)?),
     };
-    Ok(Value::String(if start >= end { String::new() } else { char_slice(text, start as usize, end as usize) }))
+    Ok(Value::String(if start >= end {
+        String::new()
+    } else {
+        char_slice(text, start as usize, end as usize)
+    }))
 }
 
 pub(super) fn split(_: &dyn Scope, args: &[Value]) -> Result<Value, EvalError> {
@@ -163,5 +172,7 @@ pub(super) fn is_float(_: &dyn Scope, args: &[Value]) -> Result<Value, EvalError
 pub(super) fn is_int(_: &dyn Scope, args: &[Value]) -> Result<Value, EvalError> {
     let text = string_arg(args, 0)?.trim();
     let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
-    Ok(Value::Bool(!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) && text.parse::<i64>().is_ok()))
+    Ok(Value::Bool(
+        !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) && text.parse::<i64>().is_ok(),
+    ))
 }

@@ -23,7 +23,8 @@ pub(crate) const MONTHS: [&str; 12] = [
 ];
 
 /// English day names, Sunday first.
-pub(crate) const DAYS: [&str; 7] = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+pub(crate) const DAYS: [&str; 7] =
+    ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 
 /// The custom pattern of a standard (one-character) format.
 pub(crate) fn standard_pattern(c: char) -> Option<&'static str> {

@@ -87,7 +87,9 @@ impl<'a> Cursor<'a> {
     fn name(&mut self, names: &[&str], short: bool) -> Option<usize> {
         let found = names.iter().position(|n| {
             let candidate = if short { &n[..3] } else { n };
-            self.text.get(self.pos..self.pos + candidate.len()).is_some_and(|s| s.eq_ignore_ascii_case(candidate))
+            self.text
+                .get(self.pos..self.pos + candidate.len())
+                .is_some_and(|s| s.eq_ignore_ascii_case(candidate))
         })?;
         self.pos += if short { 3 } else { names[found].len() };
         Some(found)
@@ -135,10 +137,13 @@ impl Fields {
             Some(_) => return None,
             None => self.hour,
         };
-        let date = NaiveDate::from_ymd_opt(self.year.unwrap_or(1), self.month.unwrap_or(1), self.day.unwrap_or(1))?;
+        let date =
+            NaiveDate::from_ymd_opt(self.year.unwrap_or(1), self.month.unwrap_or(1), self.day.unwrap_or(1))?;
         let local: NaiveDateTime = date.and_hms_nano_opt(hour, self.minute, self.second, self.nanos)?;
         Some(match self.offset {
-            Some(offset) => Stamp::new(local.checked_sub_signed(TimeDelta::seconds(i64::from(offset)))?, Kind::Utc),
+            Some(offset) => {
+                Stamp::new(local.checked_sub_signed(TimeDelta::seconds(i64::from(offset)))?, Kind::Utc)
+            }
             None => Stamp::new(local, Kind::Unspecified),
         })
     }

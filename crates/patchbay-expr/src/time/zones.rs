@@ -153,7 +153,9 @@ pub(crate) fn zone(name: &str) -> Option<Tz> {
     if let Some((_, iana)) = WINDOWS_ZONES.iter().find(|(w, _)| w.eq_ignore_ascii_case(name)) {
         return iana.parse().ok();
     }
-    name.parse().ok().or_else(|| chrono_tz::TZ_VARIANTS.iter().copied().find(|tz| tz.name().eq_ignore_ascii_case(name)))
+    name.parse()
+        .ok()
+        .or_else(|| chrono_tz::TZ_VARIANTS.iter().copied().find(|tz| tz.name().eq_ignore_ascii_case(name)))
 }
 
 #[cfg(test)]

@@ -34,5 +34,11 @@ pub fn check_table(rows: &[(&str, &str)]) {
             Err(e) => failures.push(format!("{expr}\n    expected {expected}\n    error    {e}")),
         }
     }
-    assert!(failures.is_empty(), "{} of {} rows failed:\n{}", failures.len(), rows.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} rows failed:\n{}",
+        failures.len(),
+        rows.len(),
+        failures.join("\n")
+    );
 }
