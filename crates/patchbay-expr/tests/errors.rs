@@ -152,6 +152,9 @@ fn evaluation_errors_carry_the_offset_in_the_template() {
     assert_eq!(e.offset, Some(4));
     assert!(e.message.contains("'missing'"), "{e}");
     assert!(e.to_string().starts_with("InvalidTemplate: "), "{e}");
+    let text = "line one\nthen @{div(1, 0)}";
+    let e = parse_template(text).expect("parses").evaluate(&EmptyScope).expect_err("fails");
+    assert_eq!(e.line_column(text), Some((2, 8)));
 }
 
 #[test]
