@@ -100,6 +100,13 @@ impl EvalError {
         self
     }
 
+    /// The 1-based line and column of [`offset`](Self::offset) in `text`, the template that was
+    /// evaluated.
+    pub fn line_column(&self, text: &str) -> Option<(usize, usize)> {
+        let at = ParseError::at(text, self.offset?, "");
+        Some((at.line, at.column))
+    }
+
     /// Sets the offset unless one is already set.
     #[must_use]
     pub fn at(mut self, offset: usize) -> Self {

@@ -22,6 +22,27 @@
 //! let t = parse_template("Total: @{concat('a', 'b')}").unwrap();
 //! assert_eq!(t.evaluate(&EmptyScope).unwrap(), json!("Total: ab"));
 //! ```
+//!
+//! ## Policy templates
+//!
+//! Parse `apiProperties.json` policy parameter values with [`parse_policy_template`] and evaluate
+//! them with a scope that answers the policy functions, for example:
+//!
+//! ```
+//! use patchbay_expr::{MapScope, parse_policy_template};
+//! use serde_json::json;
+//!
+//! let scope = MapScope::new()
+//!     .lenient_lookup("connectionParameters", json!({ "tenant": "acme" }))
+//!     .lenient_lookup("headers", json!({ "x-region": "eu" }))
+//!     .value("body", json!({ "id": 7 }))
+//!     .path(&["Request", "OriginalHTTPMethod"], json!("GET"));
+//! let url = parse_policy_template("https://@headers('x-region').example.com/t/@connectionParameters('tenant')")
+//!     .unwrap();
+//! assert_eq!(url.evaluate(&scope).unwrap(), json!("https://eu.example.com/t/acme"));
+//! let id = parse_policy_template("@body().id").unwrap();
+//! assert_eq!(id.evaluate(&scope).unwrap(), json!(7));
+//! ```
 #![deny(missing_docs)]
 
 pub mod ast;
@@ -39,7 +60,7 @@ mod value;
 
 pub use ast::{Access, Expr, ExprKind, Segment, Span, Template};
 pub use error::{EvalError, EvalErrorKind, ParseError};
-pub use functions::function_names;
+pub use functions::{function_names, not_yet_function_names, scope_function_names};
 pub use parser::parse_expression;
 pub use scope::{EmptyScope, MapScope, Scope};
 pub use template::{evaluate_json, parse_policy_template, parse_template};

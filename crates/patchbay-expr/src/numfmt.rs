@@ -164,7 +164,7 @@ fn grouped(int: &[u8], group: &str) -> String {
     }
     let mut out = String::new();
     for (i, d) in int.iter().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
+        if i > 0 && (int.len() - i).is_multiple_of(3) {
             out.push_str(group);
         }
         out.push(char::from(b'0' + d));
@@ -398,7 +398,7 @@ fn render_custom(mut dec: Dec, pieces: &[Piece], culture: Culture) -> String {
         out.push(char::from(b'0' + d));
         *emitted += 1;
         let left = padded.len() - *emitted;
-        if grouping && left > 0 && left % 3 == 0 {
+        if grouping && left > 0 && left.is_multiple_of(3) {
             out.push_str(culture.group);
         }
     };

@@ -95,7 +95,8 @@ impl<'a> Parser<'a> {
     }
 
     fn identifier(&mut self, name: String, start: usize, end: usize) -> Result<Expr, ParseError> {
-        if self.lexer.peek()?.kind == Tok::LParen {
+        let mut ahead = self.lexer.clone();
+        if self.look(&mut ahead)?.kind == Tok::LParen {
             self.lexer.next_token()?;
             let args = self.list(&Tok::RParen, "`,` or `)`")?;
             return Ok(Expr::spanned(ExprKind::Call { name, args }, start, self.pos()));
@@ -120,13 +121,25 @@ impl<'a> Parser<'a> {
         Ok(Expr::spanned(ExprKind::Path(segments), start, end))
     }
 
+    /// The next token of a look-ahead cursor. In the policy dialect the expression is embedded in
+    /// text, so text that does not lex ends the expression (`Eof`) instead of failing.
+    fn look(&self, ahead: &mut Lexer<'a>) -> Result<Token, ParseError> {
+        match ahead.next_token() {
+            Err(_) if self.policy => {
+                let at = ahead.pos();
+                Ok(Token { kind: Tok::Eof, start: at, end: at })
+            }
+            other => other,
+        }
+    }
+
     /// Consumes `. IDENT` when both tokens follow; returns the identifier token.
     fn dotted_ident(&mut self) -> Result<Option<Token>, ParseError> {
         let mut ahead = self.lexer.clone();
-        if ahead.next_token()?.kind != Tok::Dot {
+        if self.look(&mut ahead)?.kind != Tok::Dot {
             return Ok(None);
         }
-        let ident = ahead.next_token()?;
+        let ident = self.look(&mut ahead)?;
         if !matches!(ident.kind, Tok::Ident(_)) {
             if self.policy {
                 return Ok(None);
@@ -185,14 +198,14 @@ impl<'a> Parser<'a> {
     fn accessor_chain(&mut self, mut target: Expr) -> Result<Expr, ParseError> {
         loop {
             let mut ahead = self.lexer.clone();
-            let mut token = ahead.next_token()?;
+            let mut token = self.look(&mut ahead)?;
             let null_safe = token.kind == Tok::Question;
             if null_safe {
-                token = ahead.next_token()?;
+                token = self.look(&mut ahead)?;
             }
             let access = match token.kind {
                 Tok::Dot => {
-                    let name = ahead.next_token()?;
+                    let name = self.look(&mut ahead)?;
                     match name.kind {
                         Tok::Ident(n) => Access::Property(n),
                         _ if self.policy => return Ok(target),

@@ -221,6 +221,17 @@ pub fn function_names() -> &'static [&'static str] {
     &NAMES
 }
 
+/// Workflow and policy functions the evaluator expects a [`Scope`] to provide (`triggerBody`, `body`,
+/// `variables`, `connectionParameters`, …); without one, calling them is an `UnknownFunction` error.
+pub fn scope_function_names() -> &'static [&'static str] {
+    SCOPE_FUNCTIONS
+}
+
+/// Catalogue functions that are not implemented yet (`xml`, `xpath`).
+pub fn not_yet_function_names() -> &'static [&'static str] {
+    NOT_YET
+}
+
 /// The built-in function `name` (case-insensitive).
 pub(crate) fn lookup(name: &str) -> Option<&'static Def> {
     BY_NAME.get(&name.to_ascii_lowercase()).copied()
