@@ -39,7 +39,7 @@ impl BodyPath {
         let t = t
             .strip_prefix("@{")
             .and_then(|s| s.strip_suffix('}'))
-            .map_or_else(|| t.strip_prefix('@').unwrap_or(t), |inner| inner);
+            .unwrap_or_else(|| t.strip_prefix('@').unwrap_or(t));
         let lower = t.to_ascii_lowercase();
         let (root, rest) = [
             ("body()", PathRoot::Body),
