@@ -6,6 +6,7 @@
 
 pub mod bind;
 pub mod draft;
+pub mod dynamic;
 pub mod mask;
 pub mod pipeline;
 pub mod plan;

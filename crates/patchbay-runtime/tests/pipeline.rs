@@ -164,3 +164,29 @@ async fn a_wrong_key_comes_back_as_the_backend_status_and_bad_inputs_name_the_pa
     assert_eq!(err.to_string(), "the connector has no operation `NoSuchOperation`");
     f.api.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn dynamic_values_come_from_the_operation_the_extension_names() {
+    use patchbay_runtime::dynamic::{DynamicOption, DynamicRequest};
+    let f = fixture(contoso_tasks::DEMO_API_KEY).await;
+    let rt = runtime(quick());
+    let (_, a, _) = call(&rt, &f, "CreateProject", json!({"body": {"name": "Alpha"}})).await.unwrap();
+    let (_, b, _) = call(&rt, &f, "CreateProject", json!({"body": {"name": "Beta"}})).await.unwrap();
+    let known = Inputs::new();
+    let request = DynamicRequest {
+        connector: &f.connector,
+        operation_id: "ListTasks",
+        parameter: "projectId",
+        connection: &f.connection,
+        known: &known,
+    };
+    let options = rt.dynamic_values(request).await.unwrap();
+    assert_eq!(
+        options,
+        vec![
+            DynamicOption { value: a["id"].clone(), title: "Alpha".into() },
+            DynamicOption { value: b["id"].clone(), title: "Beta".into() },
+        ]
+    );
+    f.api.shutdown().await.unwrap();
+}
