@@ -30,6 +30,8 @@ pub struct RuntimeOptions {
     pub wait_for_completion: bool,
     /// Follow `x-ms-pageable` next links up to this many items (`None`: first page only).
     pub page_limit: Option<usize>,
+    /// Keep a masked record of every exchange (`--verbose`, run history); off on the hot path.
+    pub record_exchanges: bool,
 }
 
 impl Default for RuntimeOptions {
@@ -39,6 +41,7 @@ impl Default for RuntimeOptions {
             long_running: LongRunningOptions::default(),
             wait_for_completion: true,
             page_limit: None,
+            record_exchanges: false,
         }
     }
 }
@@ -132,45 +135,46 @@ pub enum InvokeError {
 impl Runtime {
     /// Makes a call through the whole pipeline.
     pub async fn invoke(&self, call: Call<'_>) -> Result<Invoked, InvokeError> {
-        let Call { connector, operation_id, connection, inputs } = call;
-        let plan = connector
-            .operation(operation_id)
-            .ok_or_else(|| InvokeError::UnknownOperation(operation_id.into()))?;
-        let (_, operation) = connector
-            .connector
-            .operation(operation_id)
-            .ok_or_else(|| InvokeError::UnknownOperation(operation_id.into()))?;
-        let secrets = connection.secrets();
+        let (plan, ctx) = resolve(&call)?;
         let mut exchanges = Vec::new();
-        let base = connector.connector.backend.base_url().unwrap_or_default();
-        let mut draft = bind(plan, &base, inputs)?;
-        let scope_base = PolicyScope {
-            connection: connection.values.clone(),
-            original_method: plan.method.as_str().to_string(),
-            ..PolicyScope::default()
-        };
-        self.secure_draft(&mut draft, connector, operation, connection).await?;
-        let path_values = path_values(plan, inputs)?;
-        let ctx = Ctx { connector, operation, connection, secrets: &secrets };
-        self.request_policies(plan, &mut draft, &scope_base, &path_values, &ctx, &mut exchanges).await?;
-        let wire = draft.into_wire()?;
-        let first = self.send_recorded(wire.clone(), &secrets, &mut exchanges).await?;
+        let wire = self.build(&call, &ctx, &mut exchanges).await?;
+        let first = self.send_recorded(wire.clone(), &ctx, None, &mut exchanges).await?;
         let first = self.retry_unauthorized(first, wire.clone(), &ctx, &mut exchanges).await?;
         let response = match classify_async(&first, &wire.url) {
             Some(pending) if !self.options.wait_for_completion => {
                 let headers = auth_headers(&wire.headers);
-                return Ok(Invoked {
-                    outcome: Outcome::Pending { pending, headers },
-                    exchanges,
-                    unauthenticated: false,
-                });
+                return Ok(Invoked { outcome: Outcome::Pending { pending, headers }, exchanges, unauthenticated: false });
             }
-            Some(_) => self.complete(first, &wire, &secrets, &mut exchanges).await?,
+            Some(_) => self.complete(first, &wire, &ctx, &mut exchanges).await?,
             None => first,
         };
         let response = self.pages(plan, response, &wire).await?;
-        let (result, unauthenticated) = respond(plan, response, &scope_base)?;
+        let (result, unauthenticated) = respond(plan, response, &scope_base(plan, call.connection))?;
         Ok(Invoked { outcome: Outcome::Done(result), exchanges, unauthenticated })
+    }
+
+    /// Builds the request a call would send (bind, security, request policies) without sending it;
+    /// side calls that policies need are made. For dry runs and the pipeline benchmark.
+    pub async fn prepare(&self, call: Call<'_>) -> Result<WireRequest, InvokeError> {
+        let (_, ctx) = resolve(&call)?;
+        self.build(&call, &ctx, &mut Vec::new()).await
+    }
+
+    /// Binds, secures and runs the request policies.
+    async fn build(
+        &self,
+        call: &Call<'_>,
+        ctx: &Ctx<'_>,
+        exchanges: &mut Vec<ExchangeRecord>,
+    ) -> Result<WireRequest, InvokeError> {
+        let plan = ctx.plan;
+        let base = call.connector.connector.backend.base_url().unwrap_or_default();
+        let mut draft = bind(plan, &base, call.inputs)?;
+        self.secure_draft(&mut draft, call.connector, ctx.operation, call.connection).await?;
+        let path_values = path_values(plan, call.inputs)?;
+        let scope = scope_base(plan, call.connection);
+        self.request_policies(plan, &mut draft, &scope, &path_values, ctx, exchanges).await?;
+        Ok(draft.into_wire()?)
     }
 
     /// Applies the connection's security to the draft (headers and query).
@@ -235,22 +239,30 @@ impl Runtime {
             body: DraftBody::None,
         };
         self.secure_draft(&mut side_draft, ctx.connector, ctx.operation, ctx.connection).await?;
-        let response = self.send_recorded(side_draft.into_wire()?, ctx.secrets, exchanges).await?;
+        let response = self.send_recorded(side_draft.into_wire()?, ctx, None, exchanges).await?;
         Ok(serde_json::from_slice(&response.body).unwrap_or(Value::Null))
     }
 
-    /// Sends with the retry policy and records the exchange, masked.
+    /// Sends with the retry policy and, when asked, records the exchange, masked.
     async fn send_recorded(
         &self,
         wire: WireRequest,
-        secrets: &[String],
+        ctx: &Ctx<'_>,
+        extra_secret: Option<&str>,
         exchanges: &mut Vec<ExchangeRecord>,
     ) -> Result<WireResponse, InvokeError> {
-        let request = describe_request(&wire, secrets);
+        let secrets = || {
+            let mut all = ctx.connection.secrets();
+            all.extend(extra_secret.map(str::to_string));
+            all
+        };
+        let request = self.options.record_exchanges.then(|| describe_request(&wire, &secrets()));
         let result = self.transport.send_with_retry(wire, &self.options.retry).await;
-        let response = result.as_ref().ok().map(|r| describe_response(r, secrets));
-        exchanges.push(ExchangeRecord { request, response });
-        result.map_err(|e: TransportError| InvokeError::Transport(mask(&e.to_string(), secrets)))
+        if let Some(request) = request {
+            let response = result.as_ref().ok().map(|r| describe_response(r, &secrets()));
+            exchanges.push(ExchangeRecord { request, response });
+        }
+        result.map_err(|e: TransportError| InvokeError::Transport(mask(&e.to_string(), &secrets())))
     }
 
     /// On a 401 to an OAuth call: refresh the token once and send again.
@@ -278,9 +290,7 @@ impl Runtime {
             value.set_sensitive(true);
             again.headers.insert(http::header::AUTHORIZATION, value);
         }
-        let mut secrets = ctx.secrets.to_vec();
-        secrets.push(outcome.tokens.access_token.clone());
-        self.send_recorded(again, &secrets, exchanges).await
+        self.send_recorded(again, ctx, Some(&outcome.tokens.access_token), exchanges).await
     }
 
     /// Polls a 202 answer until it is done, within the bounds.
@@ -288,14 +298,20 @@ impl Runtime {
         &self,
         first: WireResponse,
         wire: &WireRequest,
-        secrets: &[String],
+        ctx: &Ctx<'_>,
         exchanges: &mut Vec<ExchangeRecord>,
     ) -> Result<WireResponse, InvokeError> {
+        let secrets = ctx.connection.secrets();
+        let secrets = secrets.as_slice();
+        let record = self.options.record_exchanges;
         let headers = auth_headers(&wire.headers);
         let result =
             self.transport.poll_until_done(first, &wire.url, headers, &self.options.long_running).await;
         result
             .inspect(|r| {
+                if !record {
+                    return;
+                }
                 let response = Some(describe_response(r, secrets));
                 exchanges.push(ExchangeRecord {
                     request: format!("GET (polling {})", mask(wire.url.as_str(), secrets)),
@@ -331,10 +347,28 @@ impl Runtime {
 
 /// What the pipeline's steps share about the call.
 struct Ctx<'a> {
+    plan: &'a OperationPlan,
     connector: &'a CompiledConnector,
     operation: &'a Operation,
     connection: &'a ConnectionValues,
-    secrets: &'a [String],
+}
+
+/// Finds the call's operation and gathers what every step needs.
+fn resolve<'a>(call: &Call<'a>) -> Result<(&'a OperationPlan, Ctx<'a>), InvokeError> {
+    let unknown = || InvokeError::UnknownOperation(call.operation_id.into());
+    let plan = call.connector.operation(call.operation_id).ok_or_else(unknown)?;
+    let (_, operation) = call.connector.connector.operation(call.operation_id).ok_or_else(unknown)?;
+    let ctx = Ctx { plan, connector: call.connector, operation, connection: call.connection };
+    Ok((plan, ctx))
+}
+
+/// The part of the policy scope that does not change during a call.
+fn scope_base(plan: &OperationPlan, connection: &ConnectionValues) -> PolicyScope {
+    PolicyScope {
+        connection: connection.values.clone(),
+        original_method: plan.method.as_str().to_string(),
+        ..PolicyScope::default()
+    }
 }
 
 /// The operation's path parameter values, encoded as the path encodes them.
