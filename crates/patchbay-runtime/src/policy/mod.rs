@@ -4,18 +4,33 @@
 
 mod behavior;
 mod body_path;
+mod convert_array_to_object;
+mod convert_object_to_array;
 mod dynamic_host_url;
+mod encode_property_value;
+mod move_properties;
 mod params;
+pub mod polling_trigger;
+mod reshape;
 mod route_request;
 mod scope;
+mod set_connection_status;
 mod set_header;
 mod set_property;
 mod set_query_parameter;
+mod set_value_from_url;
+mod string_replace;
+mod string_to_array;
+#[cfg(test)]
+mod test_support;
+pub mod update_next_link;
 
 pub use behavior::{Behavior, PolicyError, RequestStage, ResponseFlags, ResponseStage, SideRequest};
 pub use body_path::{BodyPath, PathRoot};
 pub use params::Params;
+pub use polling_trigger::{PollingTriggerConfig, polling_trigger_config};
 pub use scope::PolicyScope;
+pub use update_next_link::{NextLinkLocation, NextLinkRewrite, next_link_location, rewrite_next_link};
 
 use patchbay_spec::Connector;
 use patchbay_spec::model::{PolicyInstance, PolicySection, PolicyTemplate};
@@ -31,7 +46,16 @@ pub const REGISTRY: &[(PolicyTemplate, Constructor)] = &[
     (PolicyTemplate::RouteRequestToEndpoint, route_request::build),
     (PolicyTemplate::SetHeader, set_header::build),
     (PolicyTemplate::SetQueryParameter, set_query_parameter::build),
+    (PolicyTemplate::SetValueFromUrl, set_value_from_url::build),
     (PolicyTemplate::SetProperty, set_property::build),
+    (PolicyTemplate::ConvertArrayToObject, convert_array_to_object::build),
+    (PolicyTemplate::ConvertObjectToArray, convert_object_to_array::build),
+    (PolicyTemplate::StringToArray, string_to_array::build),
+    (PolicyTemplate::StringReplace, string_replace::build),
+    (PolicyTemplate::EncodePropertyValue, encode_property_value::build),
+    (PolicyTemplate::MoveProperties, move_properties::build),
+    (PolicyTemplate::UpdateNextLink, update_next_link::build),
+    (PolicyTemplate::SetConnectionStatusToUnauthenticated, set_connection_status::build),
 ];
 
 /// One compiled instance.
