@@ -24,21 +24,21 @@ const DURATION: Duration = Duration::from_secs(3);
 
 fn connector(host: &str) -> CompiledConnector {
     let swagger = json!({"swagger": "2.0", "info": {"title": "Bench", "version": "1"}, "host": host, "basePath": "/v1",
-        "schemes": ["http"], "produces": ["application/json"],
-        "securityDefinitions": {"api_key": {"type": "apiKey", "in": "header", "name": "X-API-Key"}},
-        "paths": {"/tasks/{taskId}": {"get": {"operationId": "GetTask", "responses": {"200": {"description": "ok"}},
-            "parameters": [
-                {"name": "taskId", "in": "path", "required": true, "type": "string"},
-                {"name": "expand", "in": "query", "type": "string"}
-            ]}}}});
+    "schemes": ["http"], "produces": ["application/json"],
+    "securityDefinitions": {"api_key": {"type": "apiKey", "in": "header", "name": "X-API-Key"}},
+    "paths": {"/tasks/{taskId}": {"get": {"operationId": "GetTask", "responses": {"200": {"description": "ok"}},
+        "parameters": [
+            {"name": "taskId", "in": "path", "required": true, "type": "string"},
+            {"name": "expand", "in": "query", "type": "string"}
+        ]}}}});
     let properties = json!({"properties": {
-        "connectionParameters": {"api_key": {"type": "securestring"}, "tenant": {"type": "string"}},
-        "policyTemplateInstances": [
-            {"templateId": "setheader", "parameters": {"x-ms-apimTemplateParameter.name": "X-Tenant",
-                "x-ms-apimTemplateParameter.value": "@connectionParameters('tenant')"}},
-            {"templateId": "setqueryparameter", "parameters": {"x-ms-apimTemplateParameter.name": "format",
-                "x-ms-apimTemplateParameter.value": "json"}}
-        ]}});
+    "connectionParameters": {"api_key": {"type": "securestring"}, "tenant": {"type": "string"}},
+    "policyTemplateInstances": [
+        {"templateId": "setheader", "parameters": {"x-ms-apimTemplateParameter.name": "X-Tenant",
+            "x-ms-apimTemplateParameter.value": "@connectionParameters('tenant')"}},
+        {"templateId": "setqueryparameter", "parameters": {"x-ms-apimTemplateParameter.name": "format",
+            "x-ms-apimTemplateParameter.value": "json"}}
+    ]}});
     let mut diagnostics = Vec::new();
     let mut ctx = Ctx { file: "bench", diagnostics: &mut diagnostics };
     let mut c = read_swagger(swagger, &Default::default(), &mut ctx);
@@ -47,9 +47,14 @@ fn connector(host: &str) -> CompiledConnector {
 }
 
 fn runtime() -> Runtime {
-    let transport = Transport::new(TransportOptions { allow_loopback: true, ..TransportOptions::default() }).unwrap();
+    let transport =
+        Transport::new(TransportOptions { allow_loopback: true, ..TransportOptions::default() }).unwrap();
     let tokens = TokenManager::new(Arc::new(transport.clone()));
-    Runtime { transport, tokens, options: RuntimeOptions { retry: RetryPolicy::None, ..RuntimeOptions::default() } }
+    Runtime {
+        transport,
+        tokens,
+        options: RuntimeOptions { retry: RetryPolicy::None, ..RuntimeOptions::default() },
+    }
 }
 
 /// The same request built by hand: the floor for part 1.
@@ -113,7 +118,9 @@ where
 async fn main() {
     let app = axum::Router::new().route(
         "/v1/tasks/{id}",
-        axum::routing::get(|| async { axum::Json(json!({"id": "t-42", "title": "Write the docs", "done": false})) }),
+        axum::routing::get(|| async {
+            axum::Json(json!({"id": "t-42", "title": "Write the docs", "done": false}))
+        }),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap().to_string();
@@ -122,7 +129,10 @@ async fn main() {
     let rt = runtime();
     let compiled = Arc::new(connector(&addr));
     let connection = Arc::new(
-        ConnectionValues::new("bench").with_value("api_key", "key-123").with_value("tenant", "contoso").with_secrets_from(&compiled.connector),
+        ConnectionValues::new("bench")
+            .with_value("api_key", "key-123")
+            .with_value("tenant", "contoso")
+            .with_secrets_from(&compiled.connector),
     );
     let inputs = Arc::new(json!({"taskId": "t-42", "expand": "comments"}).as_object().cloned().unwrap());
     let offline = connector("api.example.com");
@@ -148,5 +158,8 @@ async fn main() {
     .await;
     println!("end to end against a local backend, concurrency {CONCURRENCY}, {DURATION:?} each:");
     println!("  baseline, same request sent directly:     {direct:>8.0} calls/s");
-    println!("  through the pipeline:                     {through:>8.0} calls/s  ({:.0}% of direct)", 100.0 * through / direct);
+    println!(
+        "  through the pipeline:                     {through:>8.0} calls/s  ({:.0}% of direct)",
+        100.0 * through / direct
+    );
 }

@@ -143,7 +143,11 @@ impl Runtime {
         let response = match classify_async(&first, &wire.url) {
             Some(pending) if !self.options.wait_for_completion => {
                 let headers = auth_headers(&wire.headers);
-                return Ok(Invoked { outcome: Outcome::Pending { pending, headers }, exchanges, unauthenticated: false });
+                return Ok(Invoked {
+                    outcome: Outcome::Pending { pending, headers },
+                    exchanges,
+                    unauthenticated: false,
+                });
             }
             Some(_) => self.complete(first, &wire, &ctx, &mut exchanges).await?,
             None => first,
@@ -240,6 +244,13 @@ impl Runtime {
         };
         self.secure_draft(&mut side_draft, ctx.connector, ctx.operation, ctx.connection).await?;
         let response = self.send_recorded(side_draft.into_wire()?, ctx, None, exchanges).await?;
+        if !response.status.is_success() {
+            let reason = format!("its lookup call answered {}", response.status);
+            return Err(InvokeError::Policy(PolicyError::Failed {
+                policy: "setvaluefromurl".into(),
+                reason,
+            }));
+        }
         Ok(serde_json::from_slice(&response.body).unwrap_or(Value::Null))
     }
 

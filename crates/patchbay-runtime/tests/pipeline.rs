@@ -43,7 +43,12 @@ fn runtime(options: RuntimeOptions) -> Runtime {
 fn quick() -> RuntimeOptions {
     let long_running =
         LongRunningOptions { default_interval: Duration::from_millis(10), ..LongRunningOptions::default() };
-    RuntimeOptions { retry: RetryPolicy::None, long_running, record_exchanges: true, ..RuntimeOptions::default() }
+    RuntimeOptions {
+        retry: RetryPolicy::None,
+        long_running,
+        record_exchanges: true,
+        ..RuntimeOptions::default()
+    }
 }
 
 fn inputs(v: Value) -> Inputs {

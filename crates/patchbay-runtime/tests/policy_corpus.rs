@@ -161,7 +161,7 @@ fn packages_using_the_new_templates_compile_for_every_operation() {
     }
 }
 
-/// Runs the request policies of `op` (except `setproperty`, see below) on a JSON body.
+/// Runs the request policies of `op` on a JSON body.
 fn run_request(connector: &Connector, op: &str, body: Value) -> HttpDraft {
     let set = PolicySet::compile(connector, op);
     assert!(set.skipped.is_empty(), "{op}: {:?}", set.skipped);
@@ -174,8 +174,7 @@ fn run_request(connector: &Connector, op: &str, body: Value) -> HttpDraft {
         body: DraftBody::Json(body),
     };
     let path_values = vec![("id".to_string(), "task1".to_string())];
-    // `setproperty` is left out: it writes its sub path `['@odata.type']` as a literal key today.
-    for policy in set.request.iter().filter(|p| p.template != PolicyTemplate::SetProperty) {
+    for policy in &set.request {
         let body = match &draft.body {
             DraftBody::Json(v) => v.clone(),
             _ => Value::Null,
@@ -215,7 +214,10 @@ fn planner_create_task_assignments_become_an_object_of_encoded_ids() {
     assert_eq!(draft.path, "/v1.0/planner/tasks");
     assert_eq!(
         draft.body,
-        DraftBody::Json(json!({"title": "T", "assignments": {"ann%40contoso%2Ecom": {}, "bob": {}}}))
+        DraftBody::Json(json!({"title": "T", "assignments": {
+            "ann%40contoso%2Ecom": {"@odata.type": "microsoft.graph.plannerAssignment", "orderHint": " !"},
+            "bob": {"@odata.type": "microsoft.graph.plannerAssignment", "orderHint": " !"}
+        }}))
     );
 }
 
@@ -233,8 +235,11 @@ fn planner_task_details_round_trip() {
         draft.body,
         DraftBody::Json(json!({
             "description": "d",
-            "references": {"https%3A//contoso%2Eexample/a%2Edocx": {"alias": "Spec", "type": "Word"}},
-            "checklist": {"c1": {"title": "Read", "isChecked": false}}
+            "references": {"https%3A//contoso%2Eexample/a%2Edocx": {
+                "alias": "Spec", "type": "Word", "previewPriority": " !",
+                "@odata.type": "microsoft.graph.plannerExternalReference"
+            }},
+            "checklist": {"c1": {"title": "Read", "isChecked": false, "@odata.type": "microsoft.graph.plannerChecklistItem"}}
         }))
     );
     let set = PolicySet::compile(&planner, "UpdateTaskDetails_V2");

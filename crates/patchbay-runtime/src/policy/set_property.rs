@@ -34,6 +34,11 @@ pub fn build(params: &Params) -> Result<Box<dyn Behavior>, PolicyError> {
 impl SetProperty {
     fn value_for(&self, scope: &PolicyScope) -> Result<(String, Value), PolicyError> {
         let sub = patchbay_expr::to_text(&self.sub.evaluate(scope).map_err(|e| self.params.failed(e))?);
+        // Real packages also write the property as an accessor: `['@odata.type']`.
+        let sub = match sub.trim().strip_prefix("['").and_then(|s| s.strip_suffix("']")) {
+            Some(inner) => inner.replace("''", "'"),
+            None => sub,
+        };
         let value = self.value.evaluate(scope).map_err(|e| self.params.failed(e))?;
         let value = match (&self.value, value) {
             (Template::Expression(_), v) => v,

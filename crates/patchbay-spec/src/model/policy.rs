@@ -219,9 +219,15 @@ impl PolicyInstance {
         PolicyTemplate::parse(&self.template_id)
     }
 
-    /// The section it runs in (`Request` when unset).
+    /// The section it runs in when unset: `Response` for the templates that only act on responses
+    /// (`updatenextlink`, `setconnectionstatustounauthenticated`), else `Request`.
     pub fn effective_section(&self) -> PolicySection {
-        self.section.clone().unwrap_or(PolicySection::Request)
+        self.section.clone().unwrap_or_else(|| match self.template() {
+            Some(PolicyTemplate::UpdateNextLink | PolicyTemplate::SetConnectionStatusToUnauthenticated) => {
+                PolicySection::Response
+            }
+            _ => PolicySection::Request,
+        })
     }
 
     /// Whether it applies to the operation with this id.
