@@ -138,25 +138,33 @@ async fn main() {
     let offline = connector("api.example.com");
     build_cost(&rt, &offline, &connection, &inputs).await;
 
-    let direct_request = by_hand(&addr);
-    let transport = rt.transport.clone();
-    let direct = throughput(move || {
-        let (t, r) = (transport.clone(), direct_request.clone());
-        async move {
-            assert_eq!(t.send(r).await.unwrap().status, 200);
-        }
-    })
-    .await;
-    let (rt2, c2, conn2, in2) = (rt.clone(), compiled.clone(), connection.clone(), inputs.clone());
-    let through = throughput(move || {
-        let (rt, c, conn, inputs) = (rt2.clone(), c2.clone(), conn2.clone(), in2.clone());
-        async move {
-            let call = Call { connector: &c, operation_id: "GetTask", connection: &conn, inputs: &inputs };
-            rt.invoke(call).await.unwrap();
-        }
-    })
-    .await;
-    println!("end to end against a local backend, concurrency {CONCURRENCY}, {DURATION:?} each:");
+    let (mut direct, mut through) = (0.0_f64, 0.0_f64);
+    // Alternate the two, twice, and keep the best of each, so warm-up and noise favour neither.
+    for _ in 0..2 {
+        let (transport, request) = (rt.transport.clone(), by_hand(&addr));
+        let d = throughput(move || {
+            let (t, r) = (transport.clone(), request.clone());
+            async move {
+                assert_eq!(t.send(r).await.unwrap().status, 200);
+            }
+        })
+        .await;
+        let (rt2, c2, conn2, in2) = (rt.clone(), compiled.clone(), connection.clone(), inputs.clone());
+        let p = throughput(move || {
+            let (rt, c, conn, inputs) = (rt2.clone(), c2.clone(), conn2.clone(), in2.clone());
+            async move {
+                let call =
+                    Call { connector: &c, operation_id: "GetTask", connection: &conn, inputs: &inputs };
+                rt.invoke(call).await.unwrap();
+            }
+        })
+        .await;
+        direct = direct.max(d);
+        through = through.max(p);
+    }
+    println!(
+        "end to end against a local backend, concurrency {CONCURRENCY}, best of 2 runs of {DURATION:?}:"
+    );
     println!("  baseline, same request sent directly:     {direct:>8.0} calls/s");
     println!(
         "  through the pipeline:                     {through:>8.0} calls/s  ({:.0}% of direct)",

@@ -153,7 +153,7 @@ impl Runtime {
             None => first,
         };
         let response = self.pages(plan, response, &wire).await?;
-        let (result, unauthenticated) = respond(plan, response, &scope_base(plan, call.connection))?;
+        let (result, unauthenticated) = respond(plan, response, call.connection)?;
         Ok(Invoked { outcome: Outcome::Done(result), exchanges, unauthenticated })
     }
 
@@ -176,8 +176,10 @@ impl Runtime {
         let mut draft = bind(plan, &base, call.inputs)?;
         self.secure_draft(&mut draft, call.connector, ctx.operation, call.connection).await?;
         let path_values = path_values(plan, call.inputs)?;
-        let scope = scope_base(plan, call.connection);
-        self.request_policies(plan, &mut draft, &scope, &path_values, ctx, exchanges).await?;
+        if !plan.policies.request.is_empty() {
+            let mut scope = scope_base(plan, call.connection);
+            self.request_policies(plan, &mut draft, &mut scope, &path_values, ctx, exchanges).await?;
+        }
         Ok(draft.into_wire()?)
     }
 
@@ -189,12 +191,21 @@ impl Runtime {
         operation: &Operation,
         connection: &ConnectionValues,
     ) -> Result<(), InvokeError> {
-        let mut wire = WireRequest::new(draft.method.clone(), draft.url()?);
+        // Only an API key in the query changes the URL; the others touch headers alone, so the
+        // URL is not built (and parsed) twice on the common path.
+        let in_query = matches!(
+            select_credential(&connector.connector, connection),
+            Ok(Credential::ApiKey { location: Location::Query, .. })
+        );
+        let url = if in_query { draft.url()? } else { placeholder_url().clone() };
+        let mut wire = WireRequest::new(draft.method.clone(), url);
         wire.headers = std::mem::take(&mut draft.headers);
         apply_operation_security(&mut wire, &connector.connector, operation, connection, &self.tokens)
             .await?;
         draft.headers = wire.headers;
-        draft.query = wire.url.query_pairs().into_owned().collect();
+        if in_query {
+            draft.query = wire.url.query_pairs().into_owned().collect();
+        }
         Ok(())
     }
 
@@ -203,23 +214,24 @@ impl Runtime {
         &self,
         plan: &OperationPlan,
         draft: &mut HttpDraft,
-        scope_base: &PolicyScope,
+        scope: &mut PolicyScope,
         path_values: &[(String, String)],
         ctx: &Ctx<'_>,
         exchanges: &mut Vec<ExchangeRecord>,
     ) -> Result<(), InvokeError> {
         for policy in &plan.policies.request {
-            let scope = request_scope(scope_base, draft);
+            refresh_scope(scope, draft);
+            let scope = &*scope;
             let side = {
-                let stage = RequestStage { draft, scope: &scope, path_values };
+                let stage = RequestStage { draft, scope, path_values };
                 policy.behavior.side_request(&stage)?
             };
             if let Some(side) = side {
                 let body = self.side_call(draft, side, ctx, exchanges).await?;
-                let mut stage = RequestStage { draft, scope: &scope, path_values };
+                let mut stage = RequestStage { draft, scope, path_values };
                 policy.behavior.on_side_response(&mut stage, &body)?;
             }
-            let mut stage = RequestStage { draft, scope: &scope, path_values };
+            let mut stage = RequestStage { draft, scope, path_values };
             policy.behavior.on_request(&mut stage)?;
         }
         Ok(())
@@ -373,6 +385,12 @@ fn resolve<'a>(call: &Call<'a>) -> Result<(&'a OperationPlan, Ctx<'a>), InvokeEr
     Ok((plan, ctx))
 }
 
+/// A URL for security steps that only set headers.
+fn placeholder_url() -> &'static url::Url {
+    static URL: std::sync::OnceLock<url::Url> = std::sync::OnceLock::new();
+    URL.get_or_init(|| url::Url::parse("http://patchbay.invalid/").expect("a constant URL parses"))
+}
+
 /// The part of the policy scope that does not change during a call.
 fn scope_base(plan: &OperationPlan, connection: &ConnectionValues) -> PolicyScope {
     PolicyScope {
@@ -393,18 +411,18 @@ fn path_values(plan: &OperationPlan, inputs: &Inputs) -> Result<Vec<(String, Str
     Ok(out)
 }
 
-/// The expression scope of a request policy: the draft as it is now.
-fn request_scope(base: &PolicyScope, draft: &HttpDraft) -> PolicyScope {
-    let headers = draft
+/// Brings a request policy's scope up to date with the draft as it is now.
+fn refresh_scope(scope: &mut PolicyScope, draft: &HttpDraft) {
+    scope.headers = draft
         .headers
         .iter()
         .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_string(), v.to_string())))
         .collect();
-    let body = match &draft.body {
+    scope.query.clone_from(&draft.query);
+    scope.body = match &draft.body {
         DraftBody::Json(v) => v.clone(),
         _ => Value::Null,
     };
-    PolicyScope { headers, query: draft.query.clone(), body, ..base.clone() }
 }
 
 /// Headers a poll or a next page needs: authorization and API keys set by security or policies.
@@ -422,19 +440,21 @@ fn auth_headers(headers: &HeaderMap) -> HeaderMap {
 fn respond(
     plan: &OperationPlan,
     wire: WireResponse,
-    scope_base: &PolicyScope,
+    connection: &ConnectionValues,
 ) -> Result<(InvokeResponse, bool), InvokeError> {
     let mut result = InvokeResponse::from_wire(wire);
     let mut flags = ResponseFlags::default();
     let failure = result.status.is_client_error() || result.status.is_server_error();
     let policies = plan.policies.response.iter().chain(plan.policies.failure.iter().filter(|_| failure));
+    let mut scope: Option<PolicyScope> = None;
     for policy in policies {
-        let scope = PolicyScope { body: result.body.to_value(), ..scope_base.clone() };
+        let scope = scope.get_or_insert_with(|| scope_base(plan, connection));
+        scope.body = result.body.to_value();
         let mut stage = ResponseStage {
             status: result.status,
             headers: &mut result.headers,
             body: &mut result.body,
-            scope: &scope,
+            scope,
             flags: &mut flags,
         };
         policy.behavior.on_response(&mut stage)?;

@@ -194,14 +194,17 @@ impl Transport {
         request: WireRequest,
         policy: &RetryPolicy,
     ) -> Result<WireResponse, TransportError> {
-        let mut rng = jitter_rng();
+        if matches!(policy, RetryPolicy::None) {
+            return self.send(request).await;
+        }
+        let mut rng = None;
         let mut attempt: u32 = 1;
         loop {
             let outcome = self.send(request.clone()).await;
             let Decision::RetryAfter(asked) = classify(&outcome) else {
                 return outcome;
             };
-            let Some(wait) = next_delay(policy, attempt, asked, &mut rng) else {
+            let Some(wait) = next_delay(policy, attempt, asked, rng.get_or_insert_with(jitter_rng)) else {
                 return outcome;
             };
             tokio::time::sleep(wait).await;
