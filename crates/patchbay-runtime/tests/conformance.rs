@@ -291,6 +291,9 @@ async fn security_kinds_put_the_credential_where_the_package_says() {
     }
 }
 
+/// What the backend must have received.
+type Expectation = Box<dyn Fn(&Received) -> bool>;
+
 /// A literal (expression-free) text parameter of a policy.
 fn literal(p: &patchbay_spec::model::PolicyInstance, name: &str) -> Option<String> {
     p.parameter(name)
@@ -317,7 +320,7 @@ async fn literal_policies_shape_the_request_as_the_spec_says() {
         let conn = connection_for(&c, set.as_deref());
         let compiled = CompiledConnector::compile(Arc::new(rehost(c.clone(), &addr)));
         for p in c.policies.iter().filter(|p| p.effective_section() == PolicySection::Request) {
-            let (kind, expect): (&str, Box<dyn Fn(&Received) -> bool>) = match p.template() {
+            let (kind, expect): (&str, Expectation) = match p.template() {
                 Some(PolicyTemplate::SetHeader) => {
                     let (Some(name), Some(value)) = (literal(p, "name"), literal(p, "value")) else {
                         continue;
