@@ -139,7 +139,12 @@ impl Runtime {
         let mut exchanges = Vec::new();
         let wire = self.build(&call, &ctx, &mut exchanges).await?;
         let first = self.send_recorded(wire.clone(), &ctx, None, &mut exchanges).await?;
-        let first = self.retry_unauthorized(first, wire.clone(), &ctx, &mut exchanges).await?;
+        // Rare paths are boxed so the common path's future stays small.
+        let first = if first.status == StatusCode::UNAUTHORIZED {
+            Box::pin(self.retry_unauthorized(first, wire.clone(), &ctx, &mut exchanges)).await?
+        } else {
+            first
+        };
         let response = match classify_async(&first, &wire.url) {
             Some(pending) if !self.options.wait_for_completion => {
                 let headers = auth_headers(&wire.headers);
@@ -149,10 +154,14 @@ impl Runtime {
                     unauthenticated: false,
                 });
             }
-            Some(_) => self.complete(first, &wire, &ctx, &mut exchanges).await?,
+            Some(_) => Box::pin(self.complete(first, &wire, &ctx, &mut exchanges)).await?,
             None => first,
         };
-        let response = self.pages(plan, response, &wire).await?;
+        let response = if plan.next_link_name.is_some() && self.options.page_limit.is_some() {
+            Box::pin(self.pages(plan, response, &wire)).await?
+        } else {
+            response
+        };
         let (result, unauthenticated) = respond(plan, response, call.connection)?;
         Ok(Invoked { outcome: Outcome::Done(result), exchanges, unauthenticated })
     }
@@ -178,7 +187,7 @@ impl Runtime {
         let path_values = path_values(plan, call.inputs)?;
         if !plan.policies.request.is_empty() {
             let mut scope = scope_base(plan, call.connection);
-            self.request_policies(plan, &mut draft, &mut scope, &path_values, ctx, exchanges).await?;
+            Box::pin(self.request_policies(plan, &mut draft, &mut scope, &path_values, ctx, exchanges)).await?;
         }
         Ok(draft.into_wire()?)
     }
