@@ -187,7 +187,8 @@ impl Runtime {
         let path_values = path_values(plan, call.inputs)?;
         if !plan.policies.request.is_empty() {
             let mut scope = scope_base(plan, call.connection);
-            Box::pin(self.request_policies(plan, &mut draft, &mut scope, &path_values, ctx, exchanges)).await?;
+            Box::pin(self.request_policies(plan, &mut draft, &mut scope, &path_values, ctx, exchanges))
+                .await?;
         }
         Ok(draft.into_wire()?)
     }

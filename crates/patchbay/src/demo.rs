@@ -3,6 +3,10 @@
 //! printed commands can be tried, until Ctrl-C.
 
 use crate::render::render;
+use patchbay_runtime::plan::CompiledConnector;
+use patchbay_runtime::security::{ConnectionValues, TokenManager};
+use patchbay_runtime::transport::{Transport, TransportOptions};
+use patchbay_runtime::{Call, Outcome, Runtime, RuntimeOptions};
 use patchbay_spec::model::{OperationKind, TriggerKind};
 use patchbay_spec::{Severity, check_path};
 use std::net::SocketAddr;
@@ -44,6 +48,19 @@ async fn demo(args: &Args) -> anyhow::Result<ExitCode> {
     };
     let (errors, warnings) = count(&checked.diagnostics);
     println!("3. Validated it, with the certification checklist: {errors} errors, {warnings} warnings");
+    show_operations(&connector);
+    let connection = write_connection(&args.data_dir)?;
+    println!("5. Created a connection (API key) in {}", connection.display());
+    invoke_samples(connector, &base).await?;
+    print_next_steps(&base, &package, &connection);
+    println!("patchbay demo is ready (sample API {base}); press Ctrl-C to stop");
+    tokio::signal::ctrl_c().await?;
+    println!("\nstopping: shutting the sample API down");
+    api.shutdown().await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn show_operations(connector: &patchbay_spec::Connector) {
     println!("4. Its operations:");
     for (item, op) in connector.operations() {
         let kind = match op.kind(item, &connector.definitions) {
@@ -53,12 +70,58 @@ async fn demo(args: &Args) -> anyhow::Result<ExitCode> {
         };
         println!("     {:<22} {:<16} {:<6} {}", op.display_id(), kind, op.method.as_upper(), op.path);
     }
-    print_next_steps(&base, &package);
-    println!("patchbay demo is ready (sample API {base}); press Ctrl-C to stop");
-    tokio::signal::ctrl_c().await?;
-    println!("\nstopping: shutting the sample API down");
-    api.shutdown().await?;
-    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes the demo connection: the API-key parameter set with the sample's key.
+fn write_connection(data_dir: &Path) -> anyhow::Result<PathBuf> {
+    let dir = data_dir.join("connections");
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join("contoso-tasks.json");
+    let doc =
+        serde_json::json!({"parameterSet": "apiKey", "values": {"api_key": contoso_tasks::DEMO_API_KEY}});
+    std::fs::write(&path, serde_json::to_string_pretty(&doc)?)?;
+    Ok(path)
+}
+
+/// Calls three operations through patchbay's request pipeline and shows what came back.
+async fn invoke_samples(mut connector: patchbay_spec::Connector, base: &str) -> anyhow::Result<()> {
+    let url = url::Url::parse(base)?;
+    connector.backend.host =
+        Some(format!("{}:{}", url.host_str().unwrap_or("127.0.0.1"), url.port().unwrap_or(80)));
+    connector.backend.schemes = vec!["http".into()];
+    let compiled = CompiledConnector::compile(std::sync::Arc::new(connector));
+    let transport = Transport::new(TransportOptions { allow_loopback: true, ..TransportOptions::default() })?;
+    let tokens = TokenManager::new(std::sync::Arc::new(transport.clone()));
+    let runtime = Runtime { transport, tokens, options: RuntimeOptions::default() };
+    let connection = ConnectionValues::new("demo")
+        .with_parameter_set("apiKey")
+        .with_value("api_key", contoso_tasks::DEMO_API_KEY)
+        .with_secrets_from(&compiled.connector);
+    let call = |op: &'static str, inputs: serde_json::Value| {
+        let (runtime, compiled, connection) = (&runtime, &compiled, &connection);
+        async move {
+            let inputs = inputs.as_object().cloned().unwrap_or_default();
+            let call = Call { connector: compiled, operation_id: op, connection, inputs: &inputs };
+            match runtime.invoke(call).await?.outcome {
+                Outcome::Done(r) => Ok::<_, anyhow::Error>((r.status, r.body.to_value())),
+                Outcome::Pending { .. } => anyhow::bail!("{op} is still running"),
+            }
+        }
+    };
+    println!("6. Invoked operations through patchbay's request pipeline:");
+    let (status, project) = call("CreateProject", serde_json::json!({"body": {"name": "Launch"}})).await?;
+    println!("     CreateProject  -> {status}  {project}");
+    let project_id = project["id"].clone();
+    let (status, task) =
+        call("CreateTask", serde_json::json!({"projectId": project_id, "body": {"title": "Write the docs"}}))
+            .await?;
+    println!("     CreateTask     -> {status}  {task}");
+    let (status, export) = call("ExportProject", serde_json::json!({"projectId": project_id})).await?;
+    println!(
+        "     ExportProject  -> {status}  (a 202 long-running job, polled until done) {} tasks",
+        export["tasks"].as_array().map_or(0, Vec::len)
+    );
+    Ok(())
 }
 
 /// Writes the embedded sample package into the data directory, as an author's folder would be.
@@ -76,7 +139,7 @@ fn count(diagnostics: &[patchbay_spec::Diagnostic]) -> (usize, usize) {
     (n(Severity::Error), n(Severity::Warning))
 }
 
-fn print_next_steps(base: &str, package: &Path) {
+fn print_next_steps(base: &str, package: &Path, connection: &Path) {
     let key = contoso_tasks::DEMO_API_KEY;
     // The program as it was started (e.g. `target/debug/patchbay`), so the commands work as printed.
     let me = std::env::args().next().unwrap_or_else(|| "patchbay".to_string());
@@ -84,9 +147,11 @@ fn print_next_steps(base: &str, package: &Path) {
     println!("  curl -s -H 'X-API-Key: {key}' -H 'Content-Type: application/json' \\");
     println!("       -d '{{\"name\":\"Launch\"}}' {base}/projects");
     println!("  curl -s -H 'X-API-Key: {key}' {base}/projects");
+    println!("  {me} connector invoke {} ListProjects -c {} \\", package.display(), connection.display());
+    println!("       --base-url {base} --allow-loopback --verbose");
     println!("  {me} connector inspect {}", package.display());
     println!("  {me} connector validate --certification {}", package.display());
     println!("  {me} connector convert my-openapi.yaml --out my-connector");
-    println!("\nComing next in patchbay: the server with connections and the invoke API,");
+    println!("\nComing next in patchbay: the server (stored connections, OAuth consent, the invoke API),");
     println!("polling and webhook triggers, and flows. This demo grows with each of them.\n");
 }
