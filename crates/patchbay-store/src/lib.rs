@@ -1,0 +1,125 @@
+//! patchbay persistence behind one API, on SQLite (the single-node default: a WAL-mode file under
+//! the data directory) or PostgreSQL (shared by several nodes).
+//!
+//! [`Store::open`] picks the engine from the URL and brings the schema up to date with the embedded
+//! migrations. The aggregates are reached through small handles, one module each:
+//! [`Store::people`] (environments, users, API tokens), [`Store::connectors`] (immutable revisions),
+//! [`Store::connections`] (secrets sealed with the [`SecretKey`]), [`Store::oauth_states`] and
+//! [`Store::sharing`] (grants, access levels, the catalogue). Times are epoch milliseconds.
+//!
+//! ```no_run
+//! # async fn demo() -> patchbay_store::Result<()> {
+//! use std::path::Path;
+//! use patchbay_store::{SecretKey, Store};
+//!
+//! let key = SecretKey::from_env_or_file(None, Path::new("data/secret.key"))?;
+//! let store = Store::open("sqlite://data/patchbay.db").await?.with_secret_key(key);
+//! if let Some(first) = store.people().bootstrap_admin().await? {
+//!     println!("admin token (shown once): {}", first.token.plaintext);
+//! }
+//! # Ok(())
+//! # }
+//! ```
+#![deny(missing_docs)]
+
+pub mod connections;
+pub mod connectors;
+mod dialect;
+pub mod error;
+pub mod ids;
+pub mod oauth_states;
+pub mod people;
+pub mod secrets;
+pub mod sharing;
+
+use std::sync::Arc;
+
+pub use connections::{Connection, ConnectionSecrets, ConnectionStatus, Connections, NewConnection};
+pub use connectors::{Connector, ConnectorPackage, ConnectorRevision, Connectors, RevisionInfo};
+pub use dialect::Backend;
+pub use error::{Result, StoreError};
+pub use ids::{ConnectionId, ConnectorId, EnvironmentId, TokenId, UserId, now_ms};
+pub use oauth_states::{OAuthState, OAuthStates};
+pub use people::{ApiToken, Bootstrap, Environment, IssuedToken, NewUser, People, Role, User};
+pub use secrets::{DecryptError, SecretKey};
+pub use sharing::{Access, Grant, Grantee, Level, Resource, Sharing};
+
+use dialect::Db;
+
+/// A handle on the database; cheap to clone (the pool is shared).
+#[derive(Debug, Clone)]
+pub struct Store {
+    db: Db,
+    key: Option<Arc<SecretKey>>,
+}
+
+impl Store {
+    /// Opens the store at `url` (`sqlite://<path>`, created if missing, or `postgres://…`) and
+    /// applies any pending migrations.
+    pub async fn open(url: &str) -> Result<Store> {
+        let db = match dialect::backend_of(url)? {
+            Backend::Sqlite => dialect::open_sqlite(url).await?,
+            Backend::Postgres => dialect::open_postgres(url, None).await?,
+        };
+        Ok(Store { db, key: None })
+    }
+
+    /// Opens a PostgreSQL store whose tables live in `schema` (created if missing): every pooled
+    /// connection sets its `search_path` to it. Several stores can share one database this way.
+    pub async fn open_postgres_schema(url: &str, schema: &str) -> Result<Store> {
+        if dialect::backend_of(url)? != Backend::Postgres {
+            return Err(StoreError::invalid("url", "a schema needs a postgres:// URL"));
+        }
+        let db = dialect::open_postgres(url, Some(schema)).await?;
+        Ok(Store { db, key: None })
+    }
+
+    /// This store, sealing and opening connection secrets with `key`.
+    pub fn with_secret_key(mut self, key: SecretKey) -> Store {
+        self.key = Some(Arc::new(key));
+        self
+    }
+
+    /// The engine behind this store.
+    pub fn backend(&self) -> Backend {
+        match self.db {
+            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Pg(_) => Backend::Postgres,
+        }
+    }
+
+    /// Closes every pooled connection; later calls on any clone of this store fail.
+    pub async fn close(&self) {
+        dialect::on_db!(&self.db, pool => pool.close().await);
+    }
+
+    /// Environments, users, roles and API tokens.
+    pub fn people(&self) -> People<'_> {
+        People::new(self)
+    }
+
+    /// Custom connectors and their immutable revisions.
+    pub fn connectors(&self) -> Connectors<'_> {
+        Connectors::new(self)
+    }
+
+    /// Connections, with their secrets sealed at rest.
+    pub fn connections(&self) -> Connections<'_> {
+        Connections::new(self)
+    }
+
+    /// OAuth `state` values and PKCE verifiers of sign-ins in progress.
+    pub fn oauth_states(&self) -> OAuthStates<'_> {
+        OAuthStates::new(self)
+    }
+
+    /// Grants, access levels and the catalogue of published connectors.
+    pub fn sharing(&self) -> Sharing<'_> {
+        Sharing::new(self)
+    }
+
+    /// The secret key, or [`StoreError::NoSecretKey`].
+    fn secret_key(&self) -> Result<&SecretKey> {
+        self.key.as_deref().ok_or(StoreError::NoSecretKey)
+    }
+}
