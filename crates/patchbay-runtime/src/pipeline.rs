@@ -230,7 +230,9 @@ impl Runtime {
         exchanges: &mut Vec<ExchangeRecord>,
     ) -> Result<(), InvokeError> {
         for policy in &plan.policies.request {
-            refresh_scope(scope, draft);
+            if policy.reads_request {
+                refresh_scope(scope, draft);
+            }
             let scope = &*scope;
             let side = {
                 let stage = RequestStage { draft, scope, path_values };

@@ -23,6 +23,8 @@ pub struct OperationPlan {
     pub consumes: Option<String>,
     /// The response media type (`produces`), if any.
     pub produces: Option<String>,
+    /// `produces` as the `Accept` header value, prepared once.
+    pub accept: Option<http::HeaderValue>,
     /// `x-ms-pageable.nextLinkName`.
     pub next_link_name: Option<String>,
     /// The body parameter's schema, `$ref`s resolvable (definitions inlined), `x-nullable` applied.
@@ -78,6 +80,7 @@ fn compile_operation(c: &Connector, item: &PathItem, op: &Operation, id: String)
         path: op.path.clone(),
         consumes: first(&op.consumes, &c.consumes),
         produces: first(&op.produces, &c.produces),
+        accept: first(&op.produces, &c.produces).and_then(|p| http::HeaderValue::from_str(&p).ok()),
         next_link_name: op.next_link_name.clone(),
         parameters,
         body_schema,

@@ -5,6 +5,11 @@ mod demo;
 mod render;
 
 use clap::{Parser, Subcommand};
+
+/// mimalloc: the request pipeline allocates small objects on many threads, where glibc's
+/// allocator costs about a fifth of the throughput (see BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::process::ExitCode;
 
 /// patchbay: a self-hosted platform for custom connectors.

@@ -71,10 +71,8 @@ pub fn bind(plan: &OperationPlan, base_url: &str, inputs: &Inputs) -> Result<Htt
     if !form_parameters.is_empty() {
         draft.body = form::bind_form(plan, &form_parameters, inputs)?;
     }
-    if let Some(accept) = plan.produces.as_deref()
-        && let Ok(value) = HeaderValue::from_str(accept)
-    {
-        draft.headers.entry(ACCEPT).or_insert(value);
+    if let Some(accept) = &plan.accept {
+        draft.headers.entry(ACCEPT).or_insert_with(|| accept.clone());
     }
     Ok(draft)
 }

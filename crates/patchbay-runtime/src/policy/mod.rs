@@ -68,6 +68,9 @@ pub struct CompiledPolicy {
     pub section: PolicySection,
     /// What it does.
     pub behavior: Box<dyn Behavior>,
+    /// Whether its expressions read the request (`headers()`, `queryParameters()`, `body()`,
+    /// `item()`); when none does, the pipeline skips refreshing the scope before it.
+    pub reads_request: bool,
 }
 
 /// The policies of one operation, by section, in execution order.
@@ -123,7 +126,11 @@ fn compile_instance(instance: &PolicyInstance) -> Result<Option<CompiledPolicy>,
     };
     let params = Params::new(instance);
     let behavior = build(&params)?;
+    let text = serde_json::Value::Object(instance.parameters.clone()).to_string().to_ascii_lowercase();
+    let reads_request =
+        ["header(", "headers(", "queryparameter", "body(", "item("].iter().any(|f| text.contains(f));
     Ok(Some(CompiledPolicy {
+        reads_request,
         template,
         title: instance.title.clone().unwrap_or_else(|| instance.template_id.clone()),
         section: instance.effective_section(),
