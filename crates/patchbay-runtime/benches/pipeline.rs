@@ -8,8 +8,8 @@
 
 use patchbay_runtime::bind::Inputs;
 use patchbay_runtime::plan::CompiledConnector;
-use patchbay_runtime::security::{ConnectionValues, TokenManager};
-use patchbay_runtime::transport::{RetryPolicy, Transport, TransportOptions};
+use patchbay_runtime::security::ConnectionValues;
+use patchbay_runtime::transport::{RetryPolicy, TransportOptions};
 use patchbay_runtime::{Call, Runtime, RuntimeOptions, WireRequest};
 use patchbay_spec::fields::Ctx;
 use patchbay_spec::package::{read_properties, read_swagger};
@@ -51,14 +51,8 @@ fn connector(host: &str) -> CompiledConnector {
 }
 
 fn runtime() -> Runtime {
-    let transport =
-        Transport::new(TransportOptions { allow_loopback: true, ..TransportOptions::default() }).unwrap();
-    let tokens = TokenManager::new(Arc::new(transport.clone()));
-    Runtime {
-        transport,
-        tokens,
-        options: RuntimeOptions { retry: RetryPolicy::None, ..RuntimeOptions::default() },
-    }
+    let transport = TransportOptions { allow_loopback: true, ..TransportOptions::default() };
+    Runtime::new(transport, RuntimeOptions { retry: RetryPolicy::None, ..RuntimeOptions::default() }).unwrap()
 }
 
 /// The same request built by hand: the floor for part 1.

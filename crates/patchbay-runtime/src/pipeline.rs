@@ -133,6 +133,16 @@ pub enum InvokeError {
 }
 
 impl Runtime {
+    /// A runtime with its own transport and token manager.
+    pub fn new(
+        transport: crate::transport::TransportOptions,
+        options: RuntimeOptions,
+    ) -> Result<Self, TransportError> {
+        let transport = Transport::new(transport)?;
+        let tokens = TokenManager::new(std::sync::Arc::new(transport.clone()));
+        Ok(Runtime { transport, tokens, options })
+    }
+
     /// Makes a call through the whole pipeline.
     pub async fn invoke(&self, call: Call<'_>) -> Result<Invoked, InvokeError> {
         let (plan, ctx) = resolve(&call)?;

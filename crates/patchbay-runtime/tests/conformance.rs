@@ -7,8 +7,8 @@
 use base64::Engine;
 use patchbay_runtime::bind::Inputs;
 use patchbay_runtime::plan::{CompiledConnector, OperationPlan};
-use patchbay_runtime::security::{ConnectionValues, Credential, TokenManager, TokenSet, select_credential};
-use patchbay_runtime::transport::{RetryPolicy, Transport, TransportOptions};
+use patchbay_runtime::security::{ConnectionValues, Credential, TokenSet, select_credential};
+use patchbay_runtime::transport::{RetryPolicy, TransportOptions};
 use patchbay_runtime::{Call, Outcome, Runtime, RuntimeOptions};
 use patchbay_spec::Connector;
 use patchbay_spec::model::{ConnectionParameterType, Location, OperationKind, PolicySection, PolicyTemplate};
@@ -165,14 +165,8 @@ fn connection_for(c: &Connector, set: Option<&str>) -> ConnectionValues {
 }
 
 fn runtime() -> Runtime {
-    let transport =
-        Transport::new(TransportOptions { allow_loopback: true, ..TransportOptions::default() }).unwrap();
-    let tokens = TokenManager::new(Arc::new(transport.clone()));
-    Runtime {
-        transport,
-        tokens,
-        options: RuntimeOptions { retry: RetryPolicy::None, ..RuntimeOptions::default() },
-    }
+    let transport = TransportOptions { allow_loopback: true, ..TransportOptions::default() };
+    Runtime::new(transport, RuntimeOptions { retry: RetryPolicy::None, ..RuntimeOptions::default() }).unwrap()
 }
 
 /// Points the connector at the stand-in backend, keeping its base path.
@@ -294,6 +288,15 @@ async fn security_kinds_put_the_credential_where_the_package_says() {
 /// What the backend must have received.
 type Expectation = Box<dyn Fn(&Received) -> bool>;
 
+/// The literal `name` and `value` of a setheader/setqueryparameter that overrides (the default).
+fn overriding_pair(p: &patchbay_spec::model::PolicyInstance) -> Option<(String, String)> {
+    let action = p.parameter("existsAction").and_then(Value::as_str).unwrap_or("override");
+    if !action.eq_ignore_ascii_case("override") {
+        return None;
+    }
+    Some((literal(p, "name")?, literal(p, "value")?))
+}
+
 /// A literal (expression-free) text parameter of a policy.
 fn literal(p: &patchbay_spec::model::PolicyInstance, name: &str) -> Option<String> {
     p.parameter(name)
@@ -322,27 +325,11 @@ async fn literal_policies_shape_the_request_as_the_spec_says() {
         for p in c.policies.iter().filter(|p| p.effective_section() == PolicySection::Request) {
             let (kind, expect): (&str, Expectation) = match p.template() {
                 Some(PolicyTemplate::SetHeader) => {
-                    let (Some(name), Some(value)) = (literal(p, "name"), literal(p, "value")) else {
-                        continue;
-                    };
-                    if p.parameter("existsAction")
-                        .and_then(Value::as_str)
-                        .is_some_and(|a| !a.eq_ignore_ascii_case("override"))
-                    {
-                        continue;
-                    }
+                    let Some((name, value)) = overriding_pair(p) else { continue };
                     ("setheader", Box::new(move |r: &Received| r.header(&name) == Some(value.as_str())))
                 }
                 Some(PolicyTemplate::SetQueryParameter) => {
-                    let (Some(name), Some(value)) = (literal(p, "name"), literal(p, "value")) else {
-                        continue;
-                    };
-                    if p.parameter("existsAction")
-                        .and_then(Value::as_str)
-                        .is_some_and(|a| !a.eq_ignore_ascii_case("override"))
-                    {
-                        continue;
-                    }
+                    let Some((name, value)) = overriding_pair(p) else { continue };
                     (
                         "setqueryparameter",
                         Box::new(move |r: &Received| r.query.iter().any(|(k, v)| *k == name && *v == value)),

@@ -4,8 +4,8 @@
 
 use patchbay_runtime::bind::{BindError, Inputs};
 use patchbay_runtime::plan::CompiledConnector;
-use patchbay_runtime::security::{ConnectionValues, TokenManager};
-use patchbay_runtime::transport::{LongRunningOptions, PollStep, RetryPolicy, Transport, TransportOptions};
+use patchbay_runtime::security::ConnectionValues;
+use patchbay_runtime::transport::{LongRunningOptions, PollStep, RetryPolicy, TransportOptions};
 use patchbay_runtime::{Call, InvokeError, Outcome, Runtime, RuntimeOptions};
 use serde_json::{Value, json};
 use std::path::Path;
@@ -34,10 +34,7 @@ async fn fixture(key: &str) -> Fixture {
 }
 
 fn runtime(options: RuntimeOptions) -> Runtime {
-    let transport =
-        Transport::new(TransportOptions { allow_loopback: true, ..TransportOptions::default() }).unwrap();
-    let tokens = TokenManager::new(Arc::new(transport.clone()));
-    Runtime { transport, tokens, options }
+    Runtime::new(TransportOptions { allow_loopback: true, ..TransportOptions::default() }, options).unwrap()
 }
 
 fn quick() -> RuntimeOptions {

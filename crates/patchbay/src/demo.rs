@@ -4,8 +4,8 @@
 
 use crate::render::render;
 use patchbay_runtime::plan::CompiledConnector;
-use patchbay_runtime::security::{ConnectionValues, TokenManager};
-use patchbay_runtime::transport::{Transport, TransportOptions};
+use patchbay_runtime::security::ConnectionValues;
+use patchbay_runtime::transport::TransportOptions;
 use patchbay_runtime::{Call, Outcome, Runtime, RuntimeOptions};
 use patchbay_spec::model::{OperationKind, TriggerKind};
 use patchbay_spec::{Severity, check_path};
@@ -90,9 +90,8 @@ async fn invoke_samples(mut connector: patchbay_spec::Connector, base: &str) -> 
         Some(format!("{}:{}", url.host_str().unwrap_or("127.0.0.1"), url.port().unwrap_or(80)));
     connector.backend.schemes = vec!["http".into()];
     let compiled = CompiledConnector::compile(std::sync::Arc::new(connector));
-    let transport = Transport::new(TransportOptions { allow_loopback: true, ..TransportOptions::default() })?;
-    let tokens = TokenManager::new(std::sync::Arc::new(transport.clone()));
-    let runtime = Runtime { transport, tokens, options: RuntimeOptions::default() };
+    let transport = TransportOptions { allow_loopback: true, ..TransportOptions::default() };
+    let runtime = Runtime::new(transport, RuntimeOptions::default())?;
     let connection = ConnectionValues::new("demo")
         .with_parameter_set("apiKey")
         .with_value("api_key", contoso_tasks::DEMO_API_KEY)

@@ -3,8 +3,8 @@
 use anyhow::Context;
 use patchbay_runtime::bind::Inputs;
 use patchbay_runtime::plan::CompiledConnector;
-use patchbay_runtime::security::{ConnectionValues, TokenManager, TokenSet};
-use patchbay_runtime::transport::{Transport, TransportOptions};
+use patchbay_runtime::security::{ConnectionValues, TokenSet};
+use patchbay_runtime::transport::TransportOptions;
 use patchbay_runtime::{Call, Outcome, Runtime, RuntimeOptions};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -69,14 +69,12 @@ async fn invoke(args: &Args) -> anyhow::Result<ExitCode> {
         allow_private: args.allow_private,
         ..TransportOptions::default()
     };
-    let transport = Transport::new(options)?;
-    let tokens = TokenManager::new(Arc::new(transport.clone()));
     let runtime_options = RuntimeOptions {
         wait_for_completion: !args.no_wait,
         page_limit: args.pages,
         ..RuntimeOptions::default()
     };
-    let runtime = Runtime { transport, tokens, options: runtime_options };
+    let runtime = Runtime::new(options, runtime_options)?;
     let call = Call {
         connector: &compiled,
         operation_id: &args.operation,
