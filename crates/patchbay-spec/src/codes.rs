@@ -111,7 +111,7 @@ pub const CODES: &[CodeSpec] = &[
         "webhook-without-delete",
         "give the subscription a DELETE operation and answer subscribe with Location",
     ),
-    spec("PB0601", E, "dynamic-unknown-operation", "name an operationId that exists in this connector"),
+    spec("PB0601", W, "dynamic-unknown-operation", "name an operationId that exists in this connector"),
     spec("PB0602", W, "dynamic-unknown-parameter", "name a parameter of the operation being called"),
     spec("PB0603", W, "dynamic-bad-reference", "refer to a parameter of this operation"),
     spec("PB0701", W, "unknown-policy-template", "use a policy template id of the Power Platform catalogue"),
