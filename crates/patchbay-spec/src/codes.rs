@@ -93,7 +93,7 @@ pub const CODES: &[CodeSpec] = &[
     spec("PB0410", W, "visibility", "x-ms-visibility is important, advanced or internal"),
     spec(
         "PB0501",
-        E,
+        W,
         "webhook-without-callback",
         "mark one property or parameter with \"x-ms-notification-url\": true",
     ),
