@@ -77,6 +77,7 @@ impl<S: Sink> Grammar<'_, '_, S> {
             Some(b'{') => return self.open(Container::Object),
             Some(b'[') => return self.open(Container::Array),
             Some(b'"') => Value::String(self.scanner.string()?),
+            Some(b'\'') => Value::String(self.scanner.single_quoted()?),
             Some(b'-' | b'0'..=b'9') => Value::Number(self.scanner.number()?),
             Some(b't' | b'f' | b'n') => self.scanner.literal()?,
             _ => return Err(self.scanner.expected("a value")),
@@ -174,11 +175,15 @@ impl<S: Sink> Grammar<'_, '_, S> {
 
     /// Reads `"key"` and `:` and the whitespace after it; `what` names what is expected.
     fn member_key(&mut self, what: &str) -> Result<Next, RawError> {
-        if self.scanner.peek() != Some(b'"') {
-            return Err(self.scanner.expected(what));
-        }
         let offset = self.scanner.pos();
-        let key = self.scanner.string()?;
+        let key = match self.scanner.peek() {
+            Some(b'"') => self.scanner.string()?,
+            Some(b'\'') => self.scanner.single_quoted()?,
+            _ => match self.scanner.unquoted_key() {
+                Some(key) => key,
+                None => return Err(self.scanner.expected(what)),
+            },
+        };
         self.scanner.skip_ws()?;
         if self.scanner.peek() != Some(b':') {
             return Err(self.scanner.expected("`:` after an object key"));

@@ -47,6 +47,10 @@ pub enum Leniency {
     DuplicateKey,
     /// Unicode whitespace that JSON does not allow between tokens (e.g. U+00A0, U+2003).
     UnicodeWhitespace,
+    /// A string in single quotes (Json.NET, which Power Platform uses, accepts them).
+    SingleQuotedString,
+    /// An object key without quotes (Json.NET accepts identifiers as keys).
+    UnquotedKey,
 }
 
 /// One leniency, where it happened.

@@ -7,28 +7,40 @@ use crate::json::position::Positions;
 impl Scanner<'_> {
     /// Reads a string token at the cursor (which is at `"`), unescaping it.
     pub fn string(&mut self) -> Result<String, RawError> {
+        self.quoted(b'"')
+    }
+
+    /// Reads a string in single quotes at the cursor (which is at `'`), with a warning.
+    pub fn single_quoted(&mut self) -> Result<String, RawError> {
+        let at = self.pos;
+        self.warn(Leniency::SingleQuotedString, at, || "a string in single quotes".to_string());
+        self.quoted(b'\'')
+    }
+
+    /// Reads a string closed by `quote`, unescaping it.
+    fn quoted(&mut self, quote: u8) -> Result<String, RawError> {
         let open = self.pos;
         let start = open + 1;
-        let run = plain_run(&self.bytes[start..]);
+        let run = plain_run(&self.bytes[start..], quote);
         let end = start + run;
-        if self.bytes.get(end) == Some(&b'"') {
+        if self.bytes.get(end) == Some(&quote) {
             self.pos = end + 1;
             return Ok(self.text[start..end].to_owned());
         }
         let mut out = String::with_capacity(run + 16);
         out.push_str(&self.text[start..end]);
         self.pos = end;
-        self.string_slow(open, out)
+        self.string_slow(open, out, quote)
     }
 
     /// Continues a string that has escapes or control characters.
-    fn string_slow(&mut self, open: usize, mut out: String) -> Result<String, RawError> {
+    fn string_slow(&mut self, open: usize, mut out: String, quote: u8) -> Result<String, RawError> {
         loop {
-            let run = plain_run(&self.bytes[self.pos..]);
+            let run = plain_run(&self.bytes[self.pos..], quote);
             out.push_str(&self.text[self.pos..self.pos + run]);
             self.pos += run;
             match self.peek() {
-                Some(b'"') => {
+                Some(b) if b == quote => {
                     self.pos += 1;
                     return Ok(out);
                 }
@@ -63,6 +75,7 @@ impl Scanner<'_> {
         let at = self.pos;
         let c = match self.bytes.get(at + 1) {
             Some(b'"') => '"',
+            Some(b'\'') => '\'',
             Some(b'\\') => '\\',
             Some(b'/') => '/',
             Some(b'b') => '\u{8}',
@@ -137,7 +150,26 @@ impl Scanner<'_> {
     }
 }
 
-/// The length of the leading run of bytes that need no attention inside a string.
-fn plain_run(bytes: &[u8]) -> usize {
-    bytes.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20).unwrap_or(bytes.len())
+/// The length of the leading run of bytes that need no attention inside a string closed by `quote`.
+fn plain_run(bytes: &[u8], quote: u8) -> usize {
+    bytes.iter().position(|&b| b == quote || b == b'\\' || b < 0x20).unwrap_or(bytes.len())
+}
+
+impl Scanner<'_> {
+    /// Reads an unquoted key (an identifier: letters, digits, `_`, `$`, `-`) with a warning.
+    pub fn unquoted_key(&mut self) -> Option<String> {
+        let start = self.pos;
+        let first = *self.bytes.get(start)?;
+        if !(first.is_ascii_alphabetic() || first == b'_' || first == b'$') {
+            return None;
+        }
+        let len = self.bytes[start..]
+            .iter()
+            .position(|&b| !(b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b == b'-'))
+            .unwrap_or(self.bytes.len() - start);
+        self.pos = start + len;
+        let key = self.text[start..start + len].to_owned();
+        self.warn(Leniency::UnquotedKey, start, || format!("key `{key}` without quotes"));
+        Some(key)
+    }
 }

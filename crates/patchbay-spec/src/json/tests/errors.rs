@@ -32,7 +32,7 @@ fn missing_colon() {
 
 #[test]
 fn key_that_is_not_a_string() {
-    fails("{a: 1}", at(1, 2), "expected a string key or `}` after `{`, found `a`");
+    fails("{1: 1}", at(1, 2), "expected a string key or `}` after `{`, found `1`");
     fails("{\"a\": 1, {}}", at(1, 10), "expected a string key or `}` after `,` in an object, found `{`");
     fails("{,}", at(1, 2), "expected a string key or `}` after `{`, found `,`");
 }

@@ -185,3 +185,21 @@ fn positions_count_characters_and_all_line_breaks() {
         [(Leniency::ControlCharacter, at(1, 5)), (Leniency::ControlCharacter, at(4, 2))]
     );
 }
+
+#[test]
+fn single_quoted_strings_and_unquoted_keys_as_json_net_reads_them() {
+    let document = ok(r#"{'title': 'it\'s "quoted"', name_2: 1, $x-y: ['a']}"#);
+    assert_eq!(document.value, json!({"title": "it's \"quoted\"", "name_2": 1, "$x-y": ["a"]}));
+    let found: Vec<Leniency> = kinds(&document).into_iter().map(|(k, _)| k).collect();
+    assert_eq!(
+        found,
+        [
+            Leniency::SingleQuotedString,
+            Leniency::SingleQuotedString,
+            Leniency::UnquotedKey,
+            Leniency::UnquotedKey,
+            Leniency::SingleQuotedString,
+        ]
+    );
+    assert_eq!(kinds(&document)[0].1, at(1, 2));
+}
