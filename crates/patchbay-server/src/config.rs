@@ -2,6 +2,9 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
+use std::time::Duration;
+
+use patchbay_runtime::transport::RetryPolicy;
 
 /// Everything `start` needs to know; the CLI fills it from flags and `PATCHBAY_*` variables.
 #[derive(Debug, Clone)]
@@ -20,6 +23,9 @@ pub struct ServerConfig {
     pub allow_loopback: bool,
     /// Allow connectors to call private and link-local addresses.
     pub allow_private: bool,
+    /// Retries of a failed backend call made through the invoke API (exponential, 1 s apart at
+    /// first, at most 5 s); 0 fails at once. Callers wait for the whole call, so keep it small.
+    pub invoke_retries: u32,
 }
 
 impl Default for ServerConfig {
@@ -32,6 +38,7 @@ impl Default for ServerConfig {
             secret_key: None,
             allow_loopback: false,
             allow_private: false,
+            invoke_retries: 2,
         }
     }
 }
@@ -42,6 +49,19 @@ impl ServerConfig {
         match &self.database_url {
             Some(url) => url.clone(),
             None => format!("sqlite://{}", self.data_dir.join("patchbay.db").display()),
+        }
+    }
+
+    /// The retry policy of invoke API calls.
+    pub fn retry_policy(&self) -> RetryPolicy {
+        match self.invoke_retries {
+            0 => RetryPolicy::None,
+            count => RetryPolicy::Exponential {
+                count,
+                interval: Duration::from_secs(1),
+                minimum_interval: Duration::from_millis(500),
+                maximum_interval: Duration::from_secs(5),
+            },
         }
     }
 

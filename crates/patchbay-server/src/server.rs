@@ -73,7 +73,11 @@ pub async fn start_with_store(config: ServerConfig, store: Store) -> Result<Runn
         ..TransportOptions::default()
     })?;
     let tokens = TokenManager::new(Arc::new(transport.clone()));
-    let runtime = Runtime { transport, tokens, options: RuntimeOptions::default() };
+    let runtime = Runtime {
+        transport,
+        tokens,
+        options: RuntimeOptions { retry: config.retry_policy(), ..RuntimeOptions::default() },
+    };
     let app = routes::router(Arc::new(AppState::new(store.clone(), runtime)));
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

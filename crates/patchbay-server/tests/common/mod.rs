@@ -142,6 +142,7 @@ impl TestDb {
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             data_dir: self.dir.path().join("data"),
             allow_loopback: true,
+            invoke_retries: 0,
             ..ServerConfig::default()
         }
     }
