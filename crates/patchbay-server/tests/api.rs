@@ -207,3 +207,24 @@ server_test!(a_restarted_server_keeps_connectors_connections_and_tokens, |db| {
 fn admin_token(client: &Client) -> String {
     client.token().to_owned()
 }
+
+server_test!(a_new_revision_is_live_on_the_next_call, |db| {
+    let h = Harness::start(&db).await;
+    let api = contoso().await;
+    let connector = upload_contoso(&h.admin, &api).await;
+    let connection = connect(&h.admin, &connector).await;
+    let (status, _) = create_project(&h.admin, &connection, "First").await;
+    assert_eq!(status, 200);
+    let mut revised = contoso_upload(&api);
+    let definition = revised["apiDefinition"].as_str().unwrap_or_default().to_owned();
+    revised["apiDefinition"] = json!(definition.replace("\"CreateProject\"", "\"CreateProjectV2\""));
+    let (status, body) = h.admin.put(&format!("/api/connectors/{connector}"), revised).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = create_project(&h.admin, &connection, "Second").await;
+    assert_eq!((status, code(&body)), (404, "unknown_operation"));
+    let path = format!("/api/connections/{connection}/operations/CreateProjectV2");
+    let (status, invoked) = h.admin.post(&path, json!({"body": {"name": "Second"}})).await;
+    assert_eq!((status, &invoked["status"]), (200, &json!(201)), "{invoked}");
+    api.shutdown().await.ok();
+    h.stop().await;
+});
