@@ -20,10 +20,14 @@ pub mod health;
 pub mod invoke;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 
 use crate::error::ApiError;
 use crate::state::SharedState;
+
+/// The largest request body accepted: packages with large definitions and an icon fit.
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
 /// Every route of the server, over `state`.
 pub fn router(state: SharedState) -> Router {
@@ -33,6 +37,7 @@ pub fn router(state: SharedState) -> Router {
         .nest("/api/connections", connections::router().merge(invoke::router()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }
 
