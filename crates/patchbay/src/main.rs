@@ -3,6 +3,7 @@
 mod connector;
 mod demo;
 mod render;
+mod serve;
 
 use clap::{Parser, Subcommand};
 
@@ -27,6 +28,8 @@ enum Command {
     /// Work with connector definitions: validate, convert, inspect.
     #[command(subcommand)]
     Connector(connector::ConnectorCommand),
+    /// Run the server: the management API and the invoke API.
+    Serve(serve::Args),
 }
 
 fn main() -> ExitCode {
@@ -34,6 +37,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Demo(args) => demo::run(&args),
         Command::Connector(command) => connector::run(command),
+        Command::Serve(args) => serve::run(&args),
     };
     match result {
         Ok(code) => code,

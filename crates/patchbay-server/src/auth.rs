@@ -1,0 +1,57 @@
+//! Who is calling: the bearer token, and what the caller may do with a connector.
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use patchbay_store::{Access, ConnectorId, Resource, StoreError, User};
+
+use crate::error::ApiError;
+use crate::state::SharedState;
+
+/// The authenticated caller, from `Authorization: Bearer <token>`; missing or unknown → 401.
+#[derive(Debug, Clone)]
+pub struct Caller(pub User);
+
+impl FromRequestParts<SharedState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &SharedState) -> Result<Self, ApiError> {
+        let header = parts.headers.get(AUTHORIZATION).and_then(|value| value.to_str().ok());
+        let token = header
+            .and_then(|value| value.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim())
+            .ok_or_else(ApiError::unauthorized)?;
+        match state.store.people().authenticate_token(token).await? {
+            Some(user) => Ok(Caller(user)),
+            None => Err(ApiError::unauthorized()),
+        }
+    }
+}
+
+/// What `caller` may do with connector `id`, at least `needed`: a connector the caller cannot see
+/// is not found (its existence is not revealed); one seen with too weak an access is forbidden.
+pub async fn connector_access(
+    state: &SharedState,
+    caller: &Caller,
+    id: &ConnectorId,
+    needed: Access,
+) -> Result<Access, ApiError> {
+    let access = match state.store.sharing().access(&caller.0.id, &Resource::Connector(id.clone())).await {
+        Ok(access) => access,
+        Err(StoreError::NotFound { .. }) => None,
+        Err(error) => return Err(error.into()),
+    };
+    match access {
+        None => Err(ApiError::not_found("connector")),
+        Some(access) if access < needed => Err(ApiError::forbidden(format!(
+            "this needs {} access to the connector",
+            match needed {
+                Access::CanUse => "can_use",
+                Access::CanEdit => "can_edit",
+                Access::Owner => "owner",
+            }
+        ))),
+        Some(access) => Ok(access),
+    }
+}

@@ -1,0 +1,72 @@
+//! The server's settings.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use patchbay_runtime::transport::RetryPolicy;
+
+/// Everything `start` needs to know; the CLI fills it from flags and `PATCHBAY_*` variables.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Address to listen on (port 0 picks a free port).
+    pub listen: SocketAddr,
+    /// Base URL the server is reached at from outside, when not `http://<listen>`.
+    pub public_url: Option<String>,
+    /// Folder for the SQLite database and the secret key file.
+    pub data_dir: PathBuf,
+    /// Database URL; default `sqlite://<data_dir>/patchbay.db`.
+    pub database_url: Option<String>,
+    /// Secret key as base64 of 32 bytes; default the key file `<data_dir>/secret.key` (created, mode 0600).
+    pub secret_key: Option<String>,
+    /// Allow connectors to call loopback addresses.
+    pub allow_loopback: bool,
+    /// Allow connectors to call private and link-local addresses.
+    pub allow_private: bool,
+    /// Retries of a failed backend call made through the invoke API (exponential, 1 s apart at
+    /// first, at most 5 s); 0 fails at once. Callers wait for the whole call, so keep it small.
+    pub invoke_retries: u32,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 8080)),
+            public_url: None,
+            data_dir: PathBuf::from(".patchbay"),
+            database_url: None,
+            secret_key: None,
+            allow_loopback: false,
+            allow_private: false,
+            invoke_retries: 2,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// The database URL: the configured one, or the SQLite file in the data directory.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", self.data_dir.join("patchbay.db").display()),
+        }
+    }
+
+    /// The retry policy of invoke API calls.
+    pub fn retry_policy(&self) -> RetryPolicy {
+        match self.invoke_retries {
+            0 => RetryPolicy::None,
+            count => RetryPolicy::Exponential {
+                count,
+                interval: Duration::from_secs(1),
+                minimum_interval: Duration::from_millis(500),
+                maximum_interval: Duration::from_secs(5),
+            },
+        }
+    }
+
+    /// The secret key file used when no key is configured.
+    pub fn key_file(&self) -> PathBuf {
+        self.data_dir.join("secret.key")
+    }
+}

@@ -1,0 +1,20 @@
+//! The patchbay HTTP server: the management API (connectors, revisions, sharing, connections) and
+//! the invoke API that runs a connection's operation through the request pipeline.
+//!
+//! [`start`] opens the store named by the [`ServerConfig`] (running migrations), creates the first
+//! admin in an empty store, and serves the route table of [`routes::router`] until
+//! [`RunningServer::shutdown`]. Every error a caller sees has one JSON shape:
+//! `{"error": {"code", "message"}}`, plus `"diagnostics"` when a package does not validate.
+#![deny(missing_docs)]
+
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod package;
+pub mod routes;
+pub mod server;
+pub mod state;
+
+pub use config::ServerConfig;
+pub use error::{ApiError, ServerError};
+pub use server::{RunningServer, start, start_with_store};

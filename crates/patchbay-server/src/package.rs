@@ -1,0 +1,100 @@
+//! Checking and loading uploaded connector packages.
+//!
+//! The spec crate's loaders read from disk, so an uploaded package is written into a temporary
+//! folder named after the connector (`<tmp>/<name>/apiDefinition.swagger.json`, `apiProperties.json`,
+//! `script.csx`, `icon.png`) and loaded from there; the folder is removed afterwards. Diagnostics
+//! name the package's file names, never the temporary path.
+
+use std::path::Path;
+
+use patchbay_spec::{Checked, Connector, Severity};
+use patchbay_store::ConnectorPackage;
+use serde_json::Value;
+
+use crate::error::ApiError;
+
+/// The outcome of checking a package that has no errors.
+#[derive(Debug)]
+pub struct Accepted {
+    /// The warnings (and notes) the validator found, as JSON objects.
+    pub warnings: Vec<Value>,
+}
+
+/// Validates `package` as connector `name`: errors give [`ApiError::invalid_package`] with every
+/// diagnostic; otherwise the warnings come back.
+pub async fn check(name: &str, package: &ConnectorPackage) -> Result<Accepted, ApiError> {
+    let checked = on_disk(name, package, |dir| patchbay_spec::check_path(dir, false)).await?;
+    let Checked { diagnostics, .. } = checked;
+    let json: Vec<Value> = diagnostics.iter().map(patchbay_spec::Diagnostic::to_json).collect();
+    if diagnostics.iter().any(|d| d.severity == Severity::Error) {
+        return Err(ApiError::invalid_package(json));
+    }
+    Ok(Accepted { warnings: json })
+}
+
+/// Loads `package` (already validated when it was stored) into the connector model.
+pub async fn load(name: &str, package: &ConnectorPackage) -> Result<Connector, ApiError> {
+    let loaded = on_disk(name, package, patchbay_spec::load_path).await?;
+    loaded.connector.ok_or_else(|| ApiError::internal("a stored connector revision no longer loads"))
+}
+
+/// Writes `package` into a temporary folder named after `name` and runs `read` on the folder,
+/// on the blocking thread pool.
+async fn on_disk<T, F>(name: &str, package: &ConnectorPackage, read: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&Path) -> T + Send + 'static,
+{
+    let folder = folder_name(name);
+    let package = package.clone();
+    let task = tokio::task::spawn_blocking(move || -> std::io::Result<T> {
+        let root = tempfile::tempdir()?;
+        let dir = root.path().join(folder);
+        write_files(&dir, &package)?;
+        Ok(read(&dir))
+    });
+    match task.await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(error)) => Err(ApiError::internal(format!("cannot stage the package: {}", error.kind()))),
+        Err(_) => Err(ApiError::internal("the package check did not finish")),
+    }
+}
+
+/// Writes the package's files into `dir` (created).
+fn write_files(dir: &Path, package: &ConnectorPackage) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(dir.join("apiDefinition.swagger.json"), &package.api_definition)?;
+    std::fs::write(dir.join("apiProperties.json"), &package.api_properties)?;
+    if let Some(script) = &package.script {
+        std::fs::write(dir.join("script.csx"), script)?;
+    }
+    if let Some(icon) = &package.icon {
+        std::fs::write(dir.join("icon.png"), icon)?;
+    }
+    Ok(())
+}
+
+/// A folder name from the connector name: letters, digits, `-`, `_`, `.` and spaces kept, the
+/// rest replaced by `_`; never empty, never `.` or `..`.
+fn folder_name(name: &str) -> String {
+    let cleaned: String = name
+        .chars()
+        .take(128)
+        .map(|c| if c.is_alphanumeric() || matches!(c, '-' | '_' | ' ') { c } else { '_' })
+        .collect();
+    let trimmed = cleaned.trim();
+    if trimmed.is_empty() { "connector".to_owned() } else { trimmed.to_owned() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::folder_name;
+
+    #[test]
+    fn folder_names_cannot_escape_the_temporary_folder() {
+        assert_eq!(folder_name("../../etc"), "______etc");
+        assert_eq!(folder_name("Contoso Tasks"), "Contoso Tasks");
+        assert_eq!(folder_name("  "), "connector");
+        assert_eq!(folder_name("a/b\\c"), "a_b_c");
+    }
+}

@@ -1,0 +1,106 @@
+//! The invoke API: `POST /api/connections/{id}/operations/{operationId}` runs one operation of the
+//! connection's connector (its current revision) through the request pipeline.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use axum::{Json, Router};
+use patchbay_runtime::security::{ConnectionValues, TokenSet};
+use patchbay_runtime::{Call, InvokeError, Outcome};
+use patchbay_spec::Connector;
+use patchbay_store::{Access, Connection, ConnectionId, ConnectionSecrets};
+use serde_json::{Map, Value, json};
+
+use crate::auth::{Caller, connector_access};
+use crate::error::{ApiError, Body};
+use crate::routes::connections::owned;
+use crate::state::SharedState;
+
+/// The invoke route, nested under `/api/connections`.
+pub fn router() -> Router<SharedState> {
+    Router::new().route("/{id}/operations/{operation}", post(invoke))
+}
+
+/// Runs the operation with the connection's values, secrets and tokens; answers the backend's
+/// status, headers and decoded body, with schema warnings.
+async fn invoke(
+    State(state): State<SharedState>,
+    caller: Caller,
+    Path((id, operation)): Path<(ConnectionId, String)>,
+    Body(inputs): Body<Map<String, Value>>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let connection = owned(&state, &caller, &id).await?;
+    connector_access(&state, &caller, &connection.connector_id, Access::CanUse).await?;
+    let compiled = state.compiled(&connection.connector_id).await?;
+    let secrets = state.store.connections().secrets(&id).await?;
+    let values = connection_values(&connection, secrets, &compiled.connector);
+    let call = Call { connector: &compiled, operation_id: &operation, connection: &values, inputs: &inputs };
+    let invoked = state.runtime.invoke(call).await.map_err(|error| invoke_error(&error, &values))?;
+    match invoked.outcome {
+        Outcome::Done(response) => Ok((
+            StatusCode::OK,
+            Json(json!({
+                "status": response.status.as_u16(),
+                "headers": headers_json(&response.headers),
+                "body": response.body.to_value(),
+                "warnings": response.schema_warnings,
+            })),
+        )),
+        Outcome::Pending { pending, .. } => Ok((
+            StatusCode::ACCEPTED,
+            Json(json!({"status": 202, "pending": {"location": pending.location.as_str()}})),
+        )),
+    }
+}
+
+/// The pipeline's view of a connection: public values, decrypted secrets and stored tokens.
+fn connection_values(
+    connection: &Connection,
+    secrets: ConnectionSecrets,
+    connector: &Connector,
+) -> ConnectionValues {
+    let mut values = ConnectionValues::new(connection.id.as_str());
+    if let Some(set) = &connection.parameter_set {
+        values = values.with_parameter_set(set.clone());
+    }
+    for (name, value) in &connection.values {
+        values = values.with_value(name.clone(), value.clone());
+    }
+    for (name, value) in secrets.values {
+        values.mark_secret(&name);
+        values = values.with_value(name, value);
+    }
+    if let Some(token) = secrets.tokens.as_ref().and_then(TokenSet::from_json) {
+        values = values.with_token(token);
+    }
+    values.with_secrets_from(connector)
+}
+
+/// A pipeline error as an answer: 404 for an unknown operation, 400 for inputs, URL or security
+/// that do not fit, 502 when the backend could not be reached; secrets masked in the message.
+fn invoke_error(error: &InvokeError, values: &ConnectionValues) -> ApiError {
+    let mut message = error.to_string();
+    for secret in values.secrets() {
+        message = message.replace(&secret, "***");
+    }
+    match error {
+        InvokeError::UnknownOperation(_) => {
+            ApiError::new(StatusCode::NOT_FOUND, "unknown_operation", message)
+        }
+        InvokeError::Bind(_) | InvokeError::Url(_) => ApiError::bad_request("invalid_inputs", message),
+        InvokeError::Security(_) => ApiError::bad_request("connection_incomplete", message),
+        _ => ApiError::new(StatusCode::BAD_GATEWAY, "backend_failed", message),
+    }
+}
+
+/// Response headers as a JSON object; repeated headers joined with `, `, non-text values skipped.
+fn headers_json(headers: &HeaderMap) -> Value {
+    let mut out = Map::new();
+    for name in headers.keys() {
+        let texts: Vec<&str> = headers.get_all(name).iter().filter_map(|value| value.to_str().ok()).collect();
+        if !texts.is_empty() {
+            out.insert(name.as_str().to_owned(), Value::String(texts.join(", ")));
+        }
+    }
+    Value::Object(out)
+}
