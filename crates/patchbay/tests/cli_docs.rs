@@ -8,6 +8,7 @@ use std::process::Command;
 const COMMANDS: &[&[&str]] = &[
     &[],
     &["demo"],
+    &["serve"],
     &["connector"],
     &["connector", "validate"],
     &["connector", "convert"],
