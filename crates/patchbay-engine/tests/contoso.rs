@@ -5,7 +5,9 @@ mod common;
 use std::path::Path;
 use std::sync::Arc;
 
-use patchbay_engine::{ActionResult, BoxFuture, Definition, FlowEnvironment, RunStatus, TriggerOutputs, run_flow};
+use patchbay_engine::{
+    ActionResult, BoxFuture, Definition, FlowEnvironment, RunStatus, TriggerOutputs, run_flow,
+};
 use patchbay_runtime::plan::CompiledConnector;
 use patchbay_runtime::security::ConnectionValues;
 use patchbay_runtime::transport::{RetryPolicy, TransportOptions};
@@ -30,8 +32,12 @@ impl FlowEnvironment for ContosoEnv {
             if connection_name != "contoso" {
                 return Err(format!("unknown connection {connection_name}"));
             }
-            let call =
-                Call { connector: &self.connector, operation_id, connection: &self.connection, inputs: &inputs };
+            let call = Call {
+                connector: &self.connector,
+                operation_id,
+                connection: &self.connection,
+                inputs: &inputs,
+            };
             let invoked = self.runtime.invoke(call).await.map_err(|e| e.to_string())?;
             match invoked.outcome {
                 Outcome::Done(r) => {
@@ -70,7 +76,8 @@ async fn contoso() -> (contoso_tasks::Running, ContosoEnv) {
         .with_secrets_from(&connector);
     let transport = TransportOptions { allow_loopback: true, ..TransportOptions::default() };
     let runtime =
-        Runtime::new(transport, RuntimeOptions { retry: RetryPolicy::None, ..RuntimeOptions::default() }).unwrap();
+        Runtime::new(transport, RuntimeOptions { retry: RetryPolicy::None, ..RuntimeOptions::default() })
+            .unwrap();
     let env = ContosoEnv { runtime, connector: CompiledConnector::compile(Arc::new(connector)), connection };
     (api, env)
 }
@@ -100,7 +107,8 @@ fn flow() -> Value {
 async fn creates_a_project_then_a_task_in_it_and_answers_with_the_task() {
     let (api, env) = contoso().await;
     let def = Definition::parse(&flow()).expect("the flow loads");
-    let trigger = TriggerOutputs { headers: Map::new(), body: json!({"project": "Launch", "task": "Write notes"}) };
+    let trigger =
+        TriggerOutputs { headers: Map::new(), body: json!({"project": "Launch", "task": "Write notes"}) };
     let run = run_flow(&def, trigger, &env).await;
     assert_eq!(run.status, RunStatus::Succeeded, "{:#?}", run.actions);
     let project_id = run.actions[0].outputs["body"]["id"].clone();

@@ -2,6 +2,7 @@
 
 mod connector;
 mod demo;
+mod flow;
 mod render;
 
 use clap::{Parser, Subcommand};
@@ -27,6 +28,9 @@ enum Command {
     /// Work with connector definitions: validate, convert, inspect.
     #[command(subcommand)]
     Connector(connector::ConnectorCommand),
+    /// Work with flows: validate a workflow definition or run it once in memory.
+    #[command(subcommand)]
+    Flow(flow::FlowCommand),
 }
 
 fn main() -> ExitCode {
@@ -34,6 +38,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Demo(args) => demo::run(&args),
         Command::Connector(command) => connector::run(command),
+        Command::Flow(command) => flow::run(command),
     };
     match result {
         Ok(code) => code,
