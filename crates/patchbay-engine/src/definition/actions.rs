@@ -166,7 +166,8 @@ fn parse_action(
     let extra = std::mem::take(&mut ctx.extra);
     check_keys(name, map, &extra, errors);
     let run_after = run_after(name, map.get("runAfter"), errors);
-    let (retry, raw_inputs) = retry_policy(name, map.get("inputs"), errors);
+    let (retry, mut raw_inputs) = retry_policy(name, map.get("inputs"), errors);
+    strip_authentication(name, &kind, raw_inputs.as_mut(), errors);
     let timeout = limit_timeout(name, map, errors);
     let inputs = raw_inputs.as_ref().map(|v| Json::compile(v, name, "/inputs", errors));
     check_options(name, map, &kind, errors);
@@ -322,6 +323,31 @@ impl Ctx<'_> {
             }
             _ => self.fail("`inputs.host.connectionName` (or `connection.referenceName`) and `inputs.host.operationId` must be literal strings"),
         }
+    }
+}
+
+/// A connector action's `authentication` (the invoker context) is supplied by the connection, so it is
+/// dropped; an `Http` action's `authentication` (OAuth, certificates, managed identity) is not supported.
+fn strip_authentication(
+    name: &str,
+    kind: &ActionKind,
+    inputs: Option<&mut Value>,
+    errors: &mut Vec<Diagnostic>,
+) {
+    let Some(map) = inputs.and_then(Value::as_object_mut) else { return };
+    match kind {
+        ActionKind::OpenApiConnection { .. } => {
+            map.remove("authentication");
+        }
+        ActionKind::Http => {
+            for key in ["authentication", "cookie"] {
+                if map.contains_key(key) {
+                    errors
+                        .push(Diagnostic::action(name, format!("`inputs.{key}` is not supported on `Http`")));
+                }
+            }
+        }
+        _ => {}
     }
 }
 

@@ -87,7 +87,7 @@ fn parse(name: &str, body: &Value, errors: &mut Vec<Diagnostic>) -> Option<Trigg
         None
     };
     let map = body.as_object()?;
-    for key in map.keys().filter(|k| !KNOWN.contains(&k.as_str())) {
+    if let Some(key) = map.keys().find(|k| !KNOWN.contains(&k.as_str())) {
         return fail(errors, format!("unsupported property `{key}`"));
     }
     if let Some(options) = map.get("operationOptions") {
