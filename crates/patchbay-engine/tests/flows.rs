@@ -248,3 +248,15 @@ async fn http_retries_by_policy_then_fails_and_the_observer_sees_every_step() {
     assert_eq!(run.actions[0].attempts, 3);
     assert_eq!(observer.records().len(), 1);
 }
+
+#[tokio::test]
+async fn a_run_can_be_spawned_on_the_runtime() {
+    let def = std::sync::Arc::new(common::load(manual(
+        json!({"A": {"type": "Compose", "inputs": "@workflow()?['name']"}}),
+    )));
+    let handle = tokio::spawn(async move {
+        patchbay_engine::run_flow(&def, patchbay_engine::TriggerOutputs::default(), &common::LocalEnv).await
+    });
+    let run = handle.await.unwrap();
+    assert_eq!(common::outputs(&run, "A"), json!("flow"));
+}
