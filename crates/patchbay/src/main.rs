@@ -1,7 +1,9 @@
 //! The patchbay command-line interface: it turns arguments into values and calls the library crates.
 
+mod connection_file;
 mod connector;
 mod demo;
+mod flow;
 mod render;
 mod serve;
 
@@ -30,6 +32,9 @@ enum Command {
     Connector(connector::ConnectorCommand),
     /// Run the server: the management API and the invoke API.
     Serve(serve::Args),
+    /// Work with flows: validate a workflow definition or run it once in memory.
+    #[command(subcommand)]
+    Flow(flow::FlowCommand),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +43,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(&args),
         Command::Connector(command) => connector::run(command),
         Command::Serve(args) => serve::run(&args),
+        Command::Flow(command) => flow::run(command),
     };
     match result {
         Ok(code) => code,

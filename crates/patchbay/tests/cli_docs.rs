@@ -14,6 +14,9 @@ const COMMANDS: &[&[&str]] = &[
     &["connector", "convert"],
     &["connector", "inspect"],
     &["connector", "invoke"],
+    &["flow"],
+    &["flow", "validate"],
+    &["flow", "run"],
 ];
 
 fn help(args: &[&str]) -> String {

@@ -1,13 +1,13 @@
 //! `patchbay connector invoke`: call one operation of a connector and show the exact exchange.
 
+use crate::connection_file::{point_at, read_connection};
 use anyhow::Context;
 use patchbay_runtime::bind::Inputs;
 use patchbay_runtime::plan::CompiledConnector;
-use patchbay_runtime::security::{ConnectionValues, TokenSet};
 use patchbay_runtime::transport::TransportOptions;
 use patchbay_runtime::{Call, Outcome, Runtime, RuntimeOptions};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -61,7 +61,7 @@ async fn invoke(args: &Args) -> anyhow::Result<ExitCode> {
     if let Some(base) = &args.base_url {
         point_at(&mut connector, base)?;
     }
-    let connection = read_connection(args.connection.as_deref(), &connector)?;
+    let connection = read_connection(args.connection.as_deref(), &connector, "cli")?;
     let inputs = read_inputs(&args.params, args.body.as_deref())?;
     let compiled = CompiledConnector::compile(Arc::new(connector));
     let options = TransportOptions {
@@ -111,42 +111,6 @@ async fn invoke(args: &Args) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
-}
-
-/// Replaces the package's scheme, host and base path with those of `base`.
-fn point_at(connector: &mut patchbay_spec::Connector, base: &str) -> anyhow::Result<()> {
-    let url = url::Url::parse(base).with_context(|| format!("--base-url `{base}` is not a URL"))?;
-    let host = url.host_str().context("--base-url has no host")?;
-    connector.backend.host = Some(match url.port() {
-        Some(port) => format!("{host}:{port}"),
-        None => host.to_string(),
-    });
-    connector.backend.schemes = vec![url.scheme().to_string()];
-    let path = url.path().trim_end_matches('/');
-    connector.backend.base_path = (!path.is_empty()).then(|| path.to_string());
-    Ok(())
-}
-
-/// Reads the connection file; without one, the connection has no values.
-fn read_connection(
-    path: Option<&Path>,
-    connector: &patchbay_spec::Connector,
-) -> anyhow::Result<ConnectionValues> {
-    let mut connection = ConnectionValues::new("cli");
-    let Some(path) = path else { return Ok(connection.with_secrets_from(connector)) };
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let doc: Value =
-        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
-    if let Some(set) = doc.get("parameterSet").and_then(Value::as_str) {
-        connection = connection.with_parameter_set(set);
-    }
-    for (name, value) in doc.get("values").and_then(Value::as_object).into_iter().flatten() {
-        connection = connection.with_value(name.clone(), value.clone());
-    }
-    if let Some(token) = doc.get("token").and_then(TokenSet::from_json) {
-        connection = connection.with_token(token);
-    }
-    Ok(connection.with_secrets_from(connector))
 }
 
 /// Parameters from `name=value` pairs and the body from `--body`.
