@@ -52,7 +52,8 @@ async fn demo(args: &Args) -> anyhow::Result<ExitCode> {
     let connection = write_connection(&args.data_dir)?;
     println!("5. Created a connection (API key) in {}", connection.display());
     invoke_samples(connector, &base).await?;
-    print_next_steps(&base, &package, &connection);
+    let flow = run_sample_flow(&args.data_dir, &base, &package, &connection).await?;
+    print_next_steps(&base, &package, &connection, &flow);
     println!("patchbay demo is ready (sample API {base}); press Ctrl-C to stop");
     tokio::signal::ctrl_c().await?;
     println!("\nstopping: shutting the sample API down");
@@ -123,6 +124,33 @@ async fn invoke_samples(mut connector: patchbay_spec::Connector, base: &str) -> 
     Ok(())
 }
 
+/// Runs the sample flow (Request trigger → CreateTask → Response) once, in memory.
+async fn run_sample_flow(
+    data_dir: &Path,
+    base: &str,
+    package: &Path,
+    connection: &Path,
+) -> anyhow::Result<PathBuf> {
+    let dir = data_dir.join("flows");
+    std::fs::create_dir_all(&dir)?;
+    let (name, text) = contoso_tasks::SAMPLE_FLOWS[0];
+    let path = dir.join(name);
+    std::fs::write(&path, text)?;
+    let args = crate::flow::RunArgs {
+        definition: path.clone(),
+        trigger_body: Some(r#"{"projectId": "proj-1", "title": "Sent by a flow"}"#.to_string()),
+        packages: vec![format!("contoso={}", package.display())],
+        connections: vec![format!("contoso={}", connection.display())],
+        base_urls: vec![format!("contoso={base}")],
+        allow_loopback: true,
+        allow_private: false,
+    };
+    println!("7. Ran the sample flow {} once (Request trigger → CreateTask → Response):", path.display());
+    let record = crate::flow::run_with(&args).await?;
+    crate::flow::print_record(&record)?;
+    Ok(path)
+}
+
 /// Writes the embedded sample package into the data directory, as an author's folder would be.
 fn import_package(data_dir: &Path) -> anyhow::Result<PathBuf> {
     let dir = data_dir.join("packages").join("contoso-tasks");
@@ -138,7 +166,7 @@ fn count(diagnostics: &[patchbay_spec::Diagnostic]) -> (usize, usize) {
     (n(Severity::Error), n(Severity::Warning))
 }
 
-fn print_next_steps(base: &str, package: &Path, connection: &Path) {
+fn print_next_steps(base: &str, package: &Path, connection: &Path, flow: &Path) {
     let key = contoso_tasks::DEMO_API_KEY;
     // The program as it was started (e.g. `target/debug/patchbay`), so the commands work as printed.
     let me = std::env::args().next().unwrap_or_else(|| "patchbay".to_string());
@@ -148,9 +176,19 @@ fn print_next_steps(base: &str, package: &Path, connection: &Path) {
     println!("  curl -s -H 'X-API-Key: {key}' {base}/projects");
     println!("  {me} connector invoke {} ListProjects -c {} \\", package.display(), connection.display());
     println!("       --base-url {base} --allow-loopback --verbose");
+    println!(
+        "  {me} flow run {} --trigger-body '{{\"projectId\": \"proj-1\", \"title\": \"Mine\"}}' \\",
+        flow.display()
+    );
+    println!(
+        "       --package contoso={} --connection contoso={} \\",
+        package.display(),
+        connection.display()
+    );
+    println!("       --base-url contoso={base} --allow-loopback");
     println!("  {me} connector inspect {}", package.display());
     println!("  {me} connector validate --certification {}", package.display());
     println!("  {me} connector convert my-openapi.yaml --out my-connector");
-    println!("\nComing next in patchbay: the server (stored connections, OAuth consent, the invoke API),");
-    println!("polling and webhook triggers, and flows. This demo grows with each of them.\n");
+    println!("\nComing next in patchbay: OAuth consent in the server, polling and webhook triggers, and");
+    println!("durable flows that run on events. This demo grows with each of them.\n");
 }

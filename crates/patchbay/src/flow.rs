@@ -29,32 +29,32 @@ pub enum FlowCommand {
 #[derive(clap::Args)]
 pub struct ValidateArgs {
     /// The definition file (Logic Apps, bare, or a Power Automate export).
-    definition: PathBuf,
+    pub(crate) definition: PathBuf,
 }
 
 /// Arguments of `flow run`.
 #[derive(clap::Args)]
 pub struct RunArgs {
     /// The definition file (Logic Apps, bare, or a Power Automate export).
-    definition: PathBuf,
+    pub(crate) definition: PathBuf,
     /// The trigger body: `@file.json` or inline JSON.
     #[arg(long)]
-    trigger_body: Option<String>,
+    pub(crate) trigger_body: Option<String>,
     /// The connector package of a connection name used by the flow, `NAME=path`. Repeatable.
     #[arg(long = "package", value_name = "NAME=PATH")]
-    packages: Vec<String>,
+    pub(crate) packages: Vec<String>,
     /// The connection file of a connection name (as for `connector invoke -c`), `NAME=conn.json`. Repeatable.
     #[arg(long = "connection", value_name = "NAME=FILE")]
-    connections: Vec<String>,
+    pub(crate) connections: Vec<String>,
     /// Call this base URL instead of the package's host, `NAME=url`. Repeatable.
     #[arg(long = "base-url", value_name = "NAME=URL")]
-    base_urls: Vec<String>,
+    pub(crate) base_urls: Vec<String>,
     /// Allow calls to loopback addresses (local APIs); refused by default.
     #[arg(long)]
-    allow_loopback: bool,
+    pub(crate) allow_loopback: bool,
     /// Allow calls to private and link-local addresses; refused by default.
     #[arg(long)]
-    allow_private: bool,
+    pub(crate) allow_private: bool,
 }
 
 /// Runs a `flow` subcommand.
@@ -94,6 +94,13 @@ fn validate(args: &ValidateArgs) -> anyhow::Result<ExitCode> {
 }
 
 async fn run_once(args: &RunArgs) -> anyhow::Result<ExitCode> {
+    let record = run_with(args).await?;
+    print_record(&record)?;
+    Ok(if record.status == RunStatus::Failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// Loads the definition and runs it once in memory with the arguments' connections.
+pub(crate) async fn run_with(args: &RunArgs) -> anyhow::Result<RunRecord> {
     let def = match load(&args.definition)? {
         Ok(def) => def,
         Err(e) => {
@@ -114,12 +121,11 @@ async fn run_once(args: &RunArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let env = CliEnv::new(args, &def)?;
-    let record = run_flow(&def, TriggerOutputs { headers: Map::new(), body }, &env).await;
-    print_record(&record)?;
-    Ok(if record.status == RunStatus::Failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(run_flow(&def, TriggerOutputs { headers: Map::new(), body }, &env).await)
 }
 
-fn print_record(record: &RunRecord) -> anyhow::Result<()> {
+/// Prints each action with its status, duration and outputs, then the response.
+pub(crate) fn print_record(record: &RunRecord) -> anyhow::Result<()> {
     for a in &record.actions {
         let iteration = if a.iteration.is_empty() {
             String::new()
@@ -195,8 +201,8 @@ impl CliEnv {
             allow_private: args.allow_private,
             ..TransportOptions::default()
         };
-        let transport = Transport::new(options.clone())?;
         let runtime = Runtime::new(options, RuntimeOptions::default())?;
+        let transport = runtime.transport.clone();
         Ok(CliEnv { runtime, transport, connections })
     }
 

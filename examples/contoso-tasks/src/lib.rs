@@ -324,3 +324,7 @@ pub const CONNECTOR_PACKAGE: [(&str, &str); 2] = [
     ("apiDefinition.swagger.json", include_str!("../connector/apiDefinition.swagger.json")),
     ("apiProperties.json", include_str!("../connector/apiProperties.json")),
 ];
+
+/// Sample flows that use the connector: (file name, Logic Apps workflow definition).
+pub const SAMPLE_FLOWS: [(&str, &str); 1] =
+    [("create-task-and-answer.json", include_str!("../flows/create-task-and-answer.json"))];
