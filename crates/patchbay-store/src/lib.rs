@@ -31,6 +31,8 @@ pub mod oauth_states;
 pub mod people;
 pub mod secrets;
 pub mod sharing;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use std::sync::Arc;
 
