@@ -14,6 +14,7 @@ use serde_json::{Map, Value, json};
 use crate::auth::{Caller, connector_access};
 use crate::error::{ApiError, Body};
 use crate::routes::connections::owned;
+use crate::routes::oauth;
 use crate::state::SharedState;
 
 /// The invoke route, nested under `/api/connections`.
@@ -34,6 +35,7 @@ async fn invoke(
     let compiled = state.compiled(&connection.connector_id).await?;
     let secrets = state.store.connections().secrets(&id).await?;
     let values = connection_values(&connection, secrets, &compiled.connector);
+    oauth::renew_with_client_secret(&state, &compiled.connector, &values).await;
     let call = Call { connector: &compiled, operation_id: &operation, connection: &values, inputs: &inputs };
     let invoked = state.runtime.invoke(call).await.map_err(|error| invoke_error(&error, &values))?;
     match invoked.outcome {
@@ -54,7 +56,7 @@ async fn invoke(
 }
 
 /// The pipeline's view of a connection: public values, decrypted secrets and stored tokens.
-fn connection_values(
+pub(crate) fn connection_values(
     connection: &Connection,
     secrets: ConnectionSecrets,
     connector: &Connector,
@@ -78,7 +80,7 @@ fn connection_values(
 
 /// A pipeline error as an answer: 404 for an unknown operation, 400 for inputs, URL or security
 /// that do not fit, 502 when the backend could not be reached; secrets masked in the message.
-fn invoke_error(error: &InvokeError, values: &ConnectionValues) -> ApiError {
+pub(crate) fn invoke_error(error: &InvokeError, values: &ConnectionValues) -> ApiError {
     let mut message = error.to_string();
     for secret in values.secrets() {
         message = message.replace(&secret, "***");
