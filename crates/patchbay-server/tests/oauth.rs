@@ -228,3 +228,21 @@ server_test!(a_refreshed_token_is_saved_to_the_connection, |db| {
     api.shutdown().await.ok();
     h.stop().await;
 });
+
+server_test!(invoking_without_a_sign_in_marks_the_connection_unauthenticated, |db| {
+    let h = Harness::start(&db).await;
+    let api = contoso().await;
+    let connector = upload_contoso(&h.admin, &api).await;
+    let connection = connect_oauth(&h.admin, &connector).await;
+    let connected = patchbay_store::ConnectionStatus::Connected;
+    h.store.connections().set_status(&connection.clone().into(), &connected).await.expect("status");
+    let (status, body) = h.admin.post("/api/connections/x/operations/ListProjects", json!({})).await;
+    assert_eq!((status, code(&body)), (404, "not_found"));
+    let path = format!("/api/connections/{connection}/operations/ListProjects");
+    let (status, body) = h.admin.post(&path, json!({})).await;
+    assert_eq!((status, code(&body)), (400, "connection_incomplete"), "{body}");
+    let (_, read) = h.admin.get(&format!("/api/connections/{connection}")).await;
+    assert_eq!(read["status"]["status"], "unauthenticated", "{read}");
+    api.shutdown().await.ok();
+    h.stop().await;
+});

@@ -23,7 +23,10 @@ pub fn router() -> Router<SharedState> {
 }
 
 /// Runs the operation with the connection's values, secrets and tokens; answers the backend's
-/// status, headers and decoded body, with schema warnings.
+/// status, headers and decoded body, with schema warnings. Stored OAuth tokens due for renewal are
+/// refreshed first with the connection's client secret (and saved); a call that needs a new
+/// sign-in (no usable token, a refused refresh, a final 401 with OAuth tokens, or a
+/// `setconnectionstatustounauthenticated` policy) marks the connection `unauthenticated`.
 async fn invoke(
     State(state): State<SharedState>,
     caller: Caller,
@@ -37,7 +40,19 @@ async fn invoke(
     let values = connection_values(&connection, secrets, &compiled.connector);
     oauth::renew_with_client_secret(&state, &compiled.connector, &values).await;
     let call = Call { connector: &compiled, operation_id: &operation, connection: &values, inputs: &inputs };
-    let invoked = state.runtime.invoke(call).await.map_err(|error| invoke_error(&error, &values))?;
+    let invoked = match state.runtime.invoke(call).await {
+        Ok(invoked) => invoked,
+        Err(error) => {
+            if matches!(&error, InvokeError::Security(security) if security.needs_sign_in()) {
+                oauth::mark_unauthenticated(&state, &id).await;
+            }
+            return Err(invoke_error(&error, &values));
+        }
+    };
+    let rejected = matches!(&invoked.outcome, Outcome::Done(response) if response.status.as_u16() == 401);
+    if invoked.unauthenticated || (rejected && values.token.is_some()) {
+        oauth::mark_unauthenticated(&state, &id).await;
+    }
     match invoked.outcome {
         Outcome::Done(response) => Ok((
             StatusCode::OK,

@@ -271,6 +271,13 @@ pub(crate) async fn renew_with_client_secret(
     }
 }
 
+/// Marks the connection `unauthenticated` ("Fix connection"); a store failure is only logged.
+pub(crate) async fn mark_unauthenticated(state: &SharedState, id: &ConnectionId) {
+    if let Err(error) = state.store.connections().set_status(id, &ConnectionStatus::Unauthenticated).await {
+        eprintln!("patchbay-server: could not mark connection {id} unauthenticated: {error}");
+    }
+}
+
 /// A security error's message with every secret of the connection (and `extra`) masked.
 fn masked(error: &SecurityError, values: &ConnectionValues, extra: &[&str]) -> String {
     let mut message = error.to_string();
