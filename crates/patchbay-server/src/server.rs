@@ -78,7 +78,6 @@ pub async fn start_with_store(config: ServerConfig, store: Store) -> Result<Runn
         tokens,
         options: RuntimeOptions { retry: config.retry_policy(), ..RuntimeOptions::default() },
     };
-    let app = routes::router(Arc::new(AppState::new(store.clone(), runtime)));
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| ServerError::Bind { addr: config.listen, source })?;
@@ -88,6 +87,7 @@ pub async fn start_with_store(config: ServerConfig, store: Store) -> Result<Runn
         None if addr.ip().is_unspecified() => format!("http://127.0.0.1:{}", addr.port()),
         None => format!("http://{addr}"),
     };
+    let app = routes::router(Arc::new(AppState::new(store.clone(), runtime, url.clone())));
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(listener, app)

@@ -5,7 +5,8 @@ use std::sync::{Arc, Mutex};
 
 use patchbay_runtime::Runtime;
 use patchbay_runtime::plan::CompiledConnector;
-use patchbay_store::{ConnectorId, Store};
+use patchbay_runtime::security::RefreshOutcome;
+use patchbay_store::{ConnectionId, ConnectorId, Store};
 
 use crate::error::ApiError;
 use crate::package;
@@ -16,6 +17,8 @@ pub struct AppState {
     pub store: Store,
     /// The request pipeline with its one shared HTTP client.
     pub runtime: Runtime,
+    /// The base URL the server is reached at from outside (OAuth redirect URLs are built on it).
+    pub public_url: String,
     /// Compiled connectors by connector id, with the revision they were compiled from.
     compiled: Mutex<HashMap<ConnectorId, (i64, Arc<CompiledConnector>)>>,
 }
@@ -24,9 +27,16 @@ pub struct AppState {
 pub type SharedState = Arc<AppState>;
 
 impl AppState {
-    /// State over `store` and `runtime`, with an empty compile cache.
-    pub fn new(store: Store, runtime: Runtime) -> Self {
-        AppState { store, runtime, compiled: Mutex::new(HashMap::new()) }
+    /// State over `store` and `runtime`, reached at `public_url`, with an empty compile cache.
+    /// Registers the runtime's refresh listener: every refreshed OAuth token set is saved
+    /// (sealed) to its connection in the background, so a restart or another node reuses it.
+    pub fn new(store: Store, runtime: Runtime, public_url: impl Into<String>) -> Self {
+        let saver = store.clone();
+        runtime.tokens.set_refresh_listener(move |outcome: &RefreshOutcome| {
+            persist_refreshed(&saver, outcome);
+        });
+        let public_url = public_url.into().trim_end_matches('/').to_owned();
+        AppState { store, runtime, public_url, compiled: Mutex::new(HashMap::new()) }
     }
 
     /// The connector `id` compiled at its current revision: from the cache when that revision was
@@ -65,4 +75,18 @@ impl AppState {
             cache.remove(id);
         }
     }
+}
+
+/// Saves refreshed tokens to the connection without blocking the refresh (the listener runs while
+/// the token cache entry is held); a failure is logged, never with the tokens.
+fn persist_refreshed(store: &Store, outcome: &RefreshOutcome) {
+    let Ok(handle) = tokio::runtime::Handle::try_current() else { return };
+    let store = store.clone();
+    let id = ConnectionId::from(outcome.connection_id.clone());
+    let tokens = outcome.tokens.to_json();
+    handle.spawn(async move {
+        if let Err(error) = store.connections().set_tokens(&id, &tokens).await {
+            eprintln!("patchbay-server: could not save refreshed tokens of connection {id}: {error}");
+        }
+    });
 }

@@ -7,6 +7,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
+use patchbay_runtime::security::oauth::grant_type;
+use patchbay_runtime::security::{ConnectionValues, Credential, GrantType, select_credential};
+use patchbay_spec::Connector;
 use patchbay_store::{Access, Connection, ConnectionId, ConnectionStatus, ConnectorId, NewConnection};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -58,15 +61,17 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     connector_access(&state, &caller, &connector_id, Access::CanUse).await?;
     let compiled = state.compiled(&connector_id).await?;
-    let secret_names: Vec<String> = compiled
+    let mut secret_names: Vec<String> = compiled
         .connector
         .security
         .all_connection_parameters()
         .filter(|parameter| parameter.is_secret())
         .map(|parameter| parameter.name.to_ascii_lowercase())
         .collect();
+    secret_names.extend(CLIENT_SECRET_NAMES.iter().map(|name| (*name).to_owned()));
     let (values, secrets) = split_secrets(body.values, &secret_names)?;
     let display_name = body.display_name.unwrap_or_else(|| compiled.connector.identity.title.clone());
+    let status = initial_status(&compiled.connector, body.parameter_set.as_deref());
     let connection = state
         .store
         .connections()
@@ -77,10 +82,29 @@ pub async fn create(
             parameter_set: body.parameter_set.as_deref(),
             values,
             secrets,
-            status: ConnectionStatus::Connected,
+            status,
         })
         .await?;
     Ok((StatusCode::CREATED, Json(connection_json(&connection))))
+}
+
+/// Value names that always hold an OAuth client secret (lower case): sealed like declared secrets,
+/// and used for the token requests of OAuth connections (see `routes::oauth`).
+pub const CLIENT_SECRET_NAMES: [&str; 2] = ["clientsecret", "client_secret"];
+
+/// `Unauthenticated` for a connection that needs an OAuth sign-in (authorization code grant),
+/// else `Connected`.
+fn initial_status(connector: &Connector, parameter_set: Option<&str>) -> ConnectionStatus {
+    let mut values = ConnectionValues::new("new");
+    if let Some(set) = parameter_set {
+        values = values.with_parameter_set(set);
+    }
+    match select_credential(connector, &values) {
+        Ok(Credential::OAuth(settings)) if grant_type(settings, &values) == GrantType::AuthorizationCode => {
+            ConnectionStatus::Unauthenticated
+        }
+        _ => ConnectionStatus::Connected,
+    }
 }
 
 /// Secret parameter values by name.

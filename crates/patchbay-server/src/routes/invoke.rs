@@ -14,6 +14,7 @@ use serde_json::{Map, Value, json};
 use crate::auth::{Caller, connector_access};
 use crate::error::{ApiError, Body};
 use crate::routes::connections::owned;
+use crate::routes::oauth;
 use crate::state::SharedState;
 
 /// The invoke route, nested under `/api/connections`.
@@ -22,7 +23,10 @@ pub fn router() -> Router<SharedState> {
 }
 
 /// Runs the operation with the connection's values, secrets and tokens; answers the backend's
-/// status, headers and decoded body, with schema warnings.
+/// status, headers and decoded body, with schema warnings. Stored OAuth tokens due for renewal are
+/// refreshed first with the connection's client secret (and saved); a call that needs a new
+/// sign-in (no usable token, a refused refresh, a final 401 with OAuth tokens, or a
+/// `setconnectionstatustounauthenticated` policy) marks the connection `unauthenticated`.
 async fn invoke(
     State(state): State<SharedState>,
     caller: Caller,
@@ -34,8 +38,21 @@ async fn invoke(
     let compiled = state.compiled(&connection.connector_id).await?;
     let secrets = state.store.connections().secrets(&id).await?;
     let values = connection_values(&connection, secrets, &compiled.connector);
+    oauth::renew_with_client_secret(&state, &compiled.connector, &values).await;
     let call = Call { connector: &compiled, operation_id: &operation, connection: &values, inputs: &inputs };
-    let invoked = state.runtime.invoke(call).await.map_err(|error| invoke_error(&error, &values))?;
+    let invoked = match state.runtime.invoke(call).await {
+        Ok(invoked) => invoked,
+        Err(error) => {
+            if matches!(&error, InvokeError::Security(security) if security.needs_sign_in()) {
+                oauth::mark_unauthenticated(&state, &id).await;
+            }
+            return Err(invoke_error(&error, &values));
+        }
+    };
+    let rejected = matches!(&invoked.outcome, Outcome::Done(response) if response.status.as_u16() == 401);
+    if invoked.unauthenticated || (rejected && values.token.is_some()) {
+        oauth::mark_unauthenticated(&state, &id).await;
+    }
     match invoked.outcome {
         Outcome::Done(response) => Ok((
             StatusCode::OK,
@@ -54,7 +71,7 @@ async fn invoke(
 }
 
 /// The pipeline's view of a connection: public values, decrypted secrets and stored tokens.
-fn connection_values(
+pub(crate) fn connection_values(
     connection: &Connection,
     secrets: ConnectionSecrets,
     connector: &Connector,
@@ -78,7 +95,7 @@ fn connection_values(
 
 /// A pipeline error as an answer: 404 for an unknown operation, 400 for inputs, URL or security
 /// that do not fit, 502 when the backend could not be reached; secrets masked in the message.
-fn invoke_error(error: &InvokeError, values: &ConnectionValues) -> ApiError {
+pub(crate) fn invoke_error(error: &InvokeError, values: &ConnectionValues) -> ApiError {
     let mut message = error.to_string();
     for secret in values.secrets() {
         message = message.replace(&secret, "***");

@@ -13,11 +13,15 @@
 //! | GET | `/api/connections[/{id}]` | the caller's connections (secret names only) |
 //! | DELETE | `/api/connections/{id}` | delete a connection |
 //! | POST | `/api/connections/{id}/operations/{operationId}` | invoke an operation |
+//! | GET | `/api/connections/{id}/oauth/start` | start an OAuth sign-in (302, or JSON with `?mode=json`) |
+//! | GET | `/oauth/callback` | finish an OAuth sign-in (no bearer; the single-use state is the proof) |
+//! | POST | `/api/connections/{id}/test` | run the connector's test operation, record the status |
 
 pub mod connections;
 pub mod connectors;
 pub mod health;
 pub mod invoke;
+pub mod oauth;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -34,7 +38,8 @@ pub fn router(state: SharedState) -> Router {
     Router::new()
         .merge(health::router())
         .nest("/api/connectors", connectors::router())
-        .nest("/api/connections", connections::router().merge(invoke::router()))
+        .merge(oauth::callback_router())
+        .nest("/api/connections", connections::router().merge(invoke::router()).merge(oauth::router()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
