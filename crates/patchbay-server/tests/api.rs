@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::ServerConfigFor;
+
 use common::{Client, Harness, connect, contoso, contoso_upload, create_project, upload_contoso};
 use serde_json::{Value, json};
 

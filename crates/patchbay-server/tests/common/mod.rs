@@ -1,38 +1,14 @@
-//! Runs each server test on both stores: a fresh SQLite file in a temporary directory, and a fresh
-//! PostgreSQL schema `pbsrv_<time>_<random>` on the local server, dropped afterwards (even when the
-//! test fails). PostgreSQL being unreachable fails the test, naming the URLs tried.
+//! Runs each server test on both stores (see `patchbay_store::testing`: a fresh SQLite file or a
+//! fresh PostgreSQL schema, dropped afterwards), and the harness that starts a server on it.
 #![allow(dead_code, missing_docs)]
 
-use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use patchbay_server::{RunningServer, ServerConfig, start_with_store};
-use patchbay_store::{NewUser, Role, SecretKey, Store, User};
+use patchbay_store::{NewUser, Role, Store, User};
 use serde_json::{Value, json};
-use sqlx::postgres::PgConnection;
-use sqlx::{AssertSqlSafe, Connection, Executor};
-use tokio::sync::OnceCell;
 
-/// Where the tests look for PostgreSQL, in order; `PATCHBAY_TEST_POSTGRES_URL` goes first when set.
-const POSTGRES_URLS: [&str; 2] =
-    ["postgres://postgres@127.0.0.1:5432/test", "postgres://root@127.0.0.1:5432/test"];
-
-/// Which store a test runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Sqlite,
-    Postgres,
-}
-
-/// One test's private database and key file.
-pub struct TestDb {
-    pub kind: Kind,
-    dir: tempfile::TempDir,
-    postgres: Option<(String, String)>,
-}
+pub use patchbay_store::testing::{Kind, TestDb, run};
 
 /// Declares `mod $name` with the same async test body run on SQLite and on PostgreSQL.
 #[macro_export]
@@ -55,104 +31,20 @@ macro_rules! server_test {
     };
 }
 
-/// Runs `body` against a fresh database of `kind`, then drops the database even if `body` panicked.
-pub async fn run<F, Fut>(kind: Kind, body: F)
-where
-    F: FnOnce(Arc<TestDb>) -> Fut,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    let db = Arc::new(TestDb::create(kind).await);
-    let outcome = tokio::spawn(body(Arc::clone(&db))).await;
-    db.cleanup().await;
-    if let Err(error) = outcome {
-        match error.try_into_panic() {
-            Ok(panic) => std::panic::resume_unwind(panic),
-            Err(error) => panic!("test task failed: {error}"),
-        }
-    }
+/// Server settings for a test database.
+pub trait ServerConfigFor {
+    /// A server config for tests: an ephemeral port, loopback backends allowed, no retries.
+    fn config(&self) -> ServerConfig;
 }
 
-/// The first PostgreSQL URL that accepts a connection, found once per test binary.
-async fn postgres_url() -> &'static str {
-    static URL: OnceCell<String> = OnceCell::const_new();
-    URL.get_or_init(|| async {
-        let mut candidates: Vec<String> = POSTGRES_URLS.iter().map(|url| (*url).to_owned()).collect();
-        if let Ok(url) = std::env::var("PATCHBAY_TEST_POSTGRES_URL") {
-            candidates.insert(0, url);
-        }
-        let mut failures = Vec::new();
-        for url in &candidates {
-            match tokio::time::timeout(Duration::from_secs(5), PgConnection::connect(url)).await {
-                Ok(Ok(conn)) => {
-                    let _ = conn.close().await;
-                    return url.clone();
-                }
-                Ok(Err(error)) => failures.push(format!("{url}: {error}")),
-                Err(_) => failures.push(format!("{url}: timed out")),
-            }
-        }
-        panic!(
-            "PostgreSQL is required by the server tests and is not reachable:\n  {}\n\
-             Start it (pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start) or set PATCHBAY_TEST_POSTGRES_URL.",
-            failures.join("\n  ")
-        );
-    })
-    .await
-}
-
-fn unix_secs() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|elapsed| elapsed.as_secs()).unwrap_or(0)
-}
-
-impl TestDb {
-    async fn create(kind: Kind) -> TestDb {
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let postgres = match kind {
-            Kind::Sqlite => None,
-            Kind::Postgres => {
-                let suffix = SecretKey::generate().expect("random").id();
-                let schema = format!("pbsrv_{}_{}", unix_secs(), suffix.to_ascii_lowercase());
-                Some((postgres_url().await.to_owned(), schema))
-            }
-        };
-        TestDb { kind, dir, postgres }
-    }
-
-    /// The key file shared by every store opened on this database.
-    pub fn key_path(&self) -> PathBuf {
-        self.dir.path().join("secret.key")
-    }
-
-    /// Opens a store on this database with the key from the key file (created on first use).
-    pub async fn open(&self) -> Store {
-        let key = SecretKey::from_env_or_file(None, &self.key_path()).expect("secret key");
-        let store = match &self.postgres {
-            None => {
-                let path = self.dir.path().join("data").join("patchbay.db");
-                Store::open(&format!("sqlite://{}", path.display())).await
-            }
-            Some((url, schema)) => Store::open_postgres_schema(url, schema).await,
-        };
-        store.expect("open the store").with_secret_key(key)
-    }
-
-    /// A server config for tests: an ephemeral port, loopback backends allowed.
-    pub fn config(&self) -> ServerConfig {
+impl ServerConfigFor for TestDb {
+    fn config(&self) -> ServerConfig {
         ServerConfig {
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
-            data_dir: self.dir.path().join("data"),
+            data_dir: self.dir().join("data"),
             allow_loopback: true,
             invoke_retries: 0,
             ..ServerConfig::default()
-        }
-    }
-
-    async fn cleanup(&self) {
-        if let Some((url, schema)) = &self.postgres
-            && let Ok(mut conn) = PgConnection::connect(url).await
-        {
-            let _ = conn.execute(AssertSqlSafe(format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))).await;
-            let _ = conn.close().await;
         }
     }
 }
