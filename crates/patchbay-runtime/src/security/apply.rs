@@ -12,7 +12,7 @@ use base64::engine::general_purpose::STANDARD;
 use http::header::AUTHORIZATION;
 use http::{HeaderName, HeaderValue};
 use patchbay_spec::Connector;
-use patchbay_spec::model::{Location, Operation};
+use patchbay_spec::model::{Location, OAuthSettings, Operation};
 use url::Url;
 use url::form_urlencoded;
 
@@ -36,7 +36,8 @@ pub async fn apply_security(
             apply_api_key(req, name, location, &value)
         }
         Credential::OAuth(settings) => {
-            let token = tokens.access_token(connection, settings).await?;
+            let with_secret = with_connection_secret(settings, connection);
+            let token = tokens.access_token(connection, with_secret.as_ref().unwrap_or(settings)).await?;
             set_authorization(req, &format!("Bearer {}", token.access_token), "token")
         }
     }
@@ -57,6 +58,17 @@ pub async fn apply_operation_security(
 }
 
 /// `Authorization: Basic base64(username:password)`.
+/// The settings with the connection's own client secret (a value named `clientSecret` or
+/// `client_secret`) when the connector's settings carry none, as they never do in a committed
+/// package; the token manager remembers these settings, so its refreshes authenticate too.
+fn with_connection_secret(settings: &OAuthSettings, connection: &ConnectionValues) -> Option<OAuthSettings> {
+    if settings.client_secret.is_some() {
+        return None;
+    }
+    let secret = connection.text("clientSecret").or_else(|| connection.text("client_secret"))?;
+    Some(OAuthSettings { client_secret: Some(secret), ..settings.clone() })
+}
+
 fn apply_basic(req: &mut WireRequest, connection: &ConnectionValues) -> Result<(), SecurityError> {
     let username = connection
         .text("username")

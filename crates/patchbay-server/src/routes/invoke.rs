@@ -38,7 +38,6 @@ async fn invoke(
     let compiled = state.compiled(&connection.connector_id).await?;
     let secrets = state.store.connections().secrets(&id).await?;
     let values = connection_values(&connection, secrets, &compiled.connector);
-    oauth::renew_with_client_secret(&state, &compiled.connector, &values).await;
     let call = Call { connector: &compiled, operation_id: &operation, connection: &values, inputs: &inputs };
     let invoked = match state.runtime.invoke(call).await {
         Ok(invoked) => invoked,

@@ -190,7 +190,6 @@ async fn test(
     };
     let secrets = state.store.connections().secrets(&id).await?;
     let values = connection_values(&connection, secrets, &compiled.connector);
-    renew_with_client_secret(&state, &compiled.connector, &values).await;
     let call = Call { connector: &compiled, operation_id: &operation, connection: &values, inputs: &inputs };
     let (status, detail) = match state.runtime.invoke(call).await {
         Ok(invoked) => match invoked.outcome {
@@ -251,24 +250,6 @@ pub(crate) fn client_settings(connector: &Connector, values: &ConnectionValues) 
         settings.client_secret = Some(secret);
     }
     Some(settings)
-}
-
-/// Before a call with stored tokens: renews them (when due) with the connection's client secret,
-/// which the pipeline does not know (it uses the connector's settings). Errors are left to the
-/// call itself, which reports them. A refresh is saved by the listener registered in the state.
-pub(crate) async fn renew_with_client_secret(
-    state: &SharedState,
-    connector: &Connector,
-    values: &ConnectionValues,
-) {
-    if values.token.is_none() {
-        return;
-    }
-    if let Some(settings) = client_settings(connector, values)
-        && settings.client_secret.is_some()
-    {
-        let _ = state.runtime.tokens.access_token(values, &settings).await;
-    }
 }
 
 /// Marks the connection `unauthenticated` ("Fix connection"); a store failure is only logged.
