@@ -26,6 +26,8 @@ pub struct ServerConfig {
     /// Retries of a failed backend call made through the invoke API (exponential, 1 s apart at
     /// first, at most 5 s); 0 fails at once. Callers wait for the whole call, so keep it small.
     pub invoke_retries: u32,
+    /// Calls per minute per connection through the invoke API (500, as Power Platform); 0 is no limit.
+    pub rate_limit_per_minute: u32,
 }
 
 impl Default for ServerConfig {
@@ -39,6 +41,7 @@ impl Default for ServerConfig {
             allow_loopback: false,
             allow_private: false,
             invoke_retries: 2,
+            rate_limit_per_minute: 500,
         }
     }
 }

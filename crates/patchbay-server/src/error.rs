@@ -41,12 +41,24 @@ pub struct ApiError {
     pub message: String,
     /// Package diagnostics, as JSON objects, when a package does not validate.
     pub diagnostics: Option<Vec<Value>>,
+    /// Seconds to send as `Retry-After` (429 answers).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
     /// An error with this status, code and message.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into(), diagnostics: None }
+        ApiError { status, code, message: message.into(), diagnostics: None, retry_after: None }
+    }
+
+    /// 429: the connection's rate limit is spent; try again after `wait`.
+    pub fn too_many_requests(wait: std::time::Duration) -> Self {
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        let message = format!("this connection's rate limit is reached; retry in {seconds} s");
+        ApiError {
+            retry_after: Some(seconds),
+            ..Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message)
+        }
     }
 
     /// 401: no valid bearer token.
@@ -117,7 +129,13 @@ impl IntoResponse for ApiError {
         if let Some(diagnostics) = self.diagnostics {
             body["diagnostics"] = Value::Array(diagnostics);
         }
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after
+            && let Ok(value) = axum::http::HeaderValue::from_str(&seconds.to_string())
+        {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, value);
+        }
+        response
     }
 }
 

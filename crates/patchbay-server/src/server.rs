@@ -87,7 +87,9 @@ pub async fn start_with_store(config: ServerConfig, store: Store) -> Result<Runn
         None if addr.ip().is_unspecified() => format!("http://127.0.0.1:{}", addr.port()),
         None => format!("http://{addr}"),
     };
-    let app = routes::router(Arc::new(AppState::new(store.clone(), runtime, url.clone())));
+    let state =
+        AppState::new(store.clone(), runtime, url.clone()).with_rate_limit(config.rate_limit_per_minute);
+    let app = routes::router(Arc::new(state));
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(listener, app)

@@ -19,6 +19,8 @@ pub struct AppState {
     pub runtime: Runtime,
     /// The base URL the server is reached at from outside (OAuth redirect URLs are built on it).
     pub public_url: String,
+    /// The per-connection rate limit of the invoke API.
+    pub rate_limit: crate::rate_limit::RateLimiter,
     /// Compiled connectors by connector id, with the revision they were compiled from.
     compiled: Mutex<HashMap<ConnectorId, (i64, Arc<CompiledConnector>)>>,
 }
@@ -36,7 +38,14 @@ impl AppState {
             persist_refreshed(&saver, outcome);
         });
         let public_url = public_url.into().trim_end_matches('/').to_owned();
-        AppState { store, runtime, public_url, compiled: Mutex::new(HashMap::new()) }
+        let rate_limit = crate::rate_limit::RateLimiter::new(500);
+        AppState { store, runtime, public_url, rate_limit, compiled: Mutex::new(HashMap::new()) }
+    }
+
+    /// The same state with `per_minute` calls per connection allowed (0: no limit).
+    pub fn with_rate_limit(mut self, per_minute: u32) -> Self {
+        self.rate_limit = crate::rate_limit::RateLimiter::new(per_minute);
+        self
     }
 
     /// The connector `id` compiled at its current revision: from the cache when that revision was

@@ -35,6 +35,9 @@ pub struct Args {
     /// Retries of a failed backend call made through the invoke API (0 fails at once).
     #[arg(long, env = "PATCHBAY_INVOKE_RETRIES", default_value_t = 2)]
     invoke_retries: u32,
+    /// Calls per minute per connection through the invoke API; beyond it calls wait briefly, then get 429 (0: no limit).
+    #[arg(long, env = "PATCHBAY_RATE_LIMIT", default_value_t = 500)]
+    rate_limit: u32,
 }
 
 impl Args {
@@ -49,6 +52,7 @@ impl Args {
             allow_loopback: self.allow_loopback,
             allow_private: self.allow_private,
             invoke_retries: self.invoke_retries,
+            rate_limit_per_minute: self.rate_limit,
         }
     }
 }

@@ -13,6 +13,7 @@ use serde_json::{Map, Value, json};
 
 use crate::auth::{Caller, connector_access};
 use crate::error::{ApiError, Body};
+use crate::rate_limit::MAX_QUEUE_WAIT;
 use crate::routes::connections::owned;
 use crate::routes::oauth;
 use crate::state::SharedState;
@@ -35,6 +36,9 @@ async fn invoke(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let connection = owned(&state, &caller, &id).await?;
     connector_access(&state, &caller, &connection.connector_id, Access::CanUse).await?;
+    if let Err(retry_after) = state.rate_limit.acquire(id.as_str(), MAX_QUEUE_WAIT).await {
+        return Err(ApiError::too_many_requests(retry_after));
+    }
     let compiled = state.compiled(&connection.connector_id).await?;
     let secrets = state.store.connections().secrets(&id).await?;
     let values = connection_values(&connection, secrets, &compiled.connector);

@@ -113,7 +113,8 @@ impl Client {
     }
 
     /// Sends a request; answers the status and the body (JSON, `null` when empty, else text).
-    pub async fn send(&self, method: reqwest::Method, path: &str, body: Option<&Value>) -> (u16, Value) {
+    /// Sends a request and returns the response as it came (headers included).
+    pub async fn raw(&self, method: reqwest::Method, path: &str, body: Option<&Value>) -> reqwest::Response {
         let mut request = self.http.request(method, format!("{}{path}", self.base));
         if !self.token.is_empty() {
             request = request.bearer_auth(&self.token);
@@ -121,7 +122,11 @@ impl Client {
         if let Some(body) = body {
             request = request.json(body);
         }
-        let response = request.send().await.expect("the server answers");
+        request.send().await.expect("the server answers")
+    }
+
+    pub async fn send(&self, method: reqwest::Method, path: &str, body: Option<&Value>) -> (u16, Value) {
+        let response = self.raw(method, path, body).await;
         let status = response.status().as_u16();
         let text = response.text().await.expect("a body");
         let value = if text.is_empty() {
