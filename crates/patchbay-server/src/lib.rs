@@ -10,6 +10,7 @@
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod metrics;
 pub mod package;
 pub mod rate_limit;
 pub mod routes;

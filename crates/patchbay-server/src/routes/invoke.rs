@@ -46,13 +46,19 @@ async fn invoke(
     let invoked = match state.runtime.invoke(call).await {
         Ok(invoked) => invoked,
         Err(error) => {
+            crate::metrics::invocation(connection.connector_id.as_str(), 0);
             if matches!(&error, InvokeError::Security(security) if security.needs_sign_in()) {
                 oauth::mark_unauthenticated(&state, &id).await;
             }
             return Err(invoke_error(&error, &values));
         }
     };
-    let rejected = matches!(&invoked.outcome, Outcome::Done(response) if response.status.as_u16() == 401);
+    let backend_status = match &invoked.outcome {
+        Outcome::Done(response) => response.status.as_u16(),
+        Outcome::Pending { .. } => 202,
+    };
+    crate::metrics::invocation(connection.connector_id.as_str(), backend_status);
+    let rejected = backend_status == 401;
     if invoked.unauthenticated || (rejected && values.token.is_some()) {
         oauth::mark_unauthenticated(&state, &id).await;
     }

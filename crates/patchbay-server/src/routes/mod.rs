@@ -35,6 +35,8 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
 /// Every route of the server, over `state`.
 pub fn router(state: SharedState) -> Router {
+    // Installed before the first request, so every request is counted.
+    crate::metrics::handle();
     Router::new()
         .merge(health::router())
         .nest("/api/connectors", connectors::router())
@@ -42,6 +44,8 @@ pub fn router(state: SharedState) -> Router {
         .nest("/api/connections", connections::router().merge(invoke::router()).merge(oauth::router()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .route("/metrics", axum::routing::get(crate::metrics::render))
+        .layer(axum::middleware::from_fn(crate::metrics::track))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }
