@@ -230,7 +230,7 @@ pub fn list(args: &ListArgs) -> anyhow::Result<ExitCode> {
     };
     let table: Vec<[String; 4]> = rows
         .iter()
-        .map(|r| [cell(r, "id"), cell(r, "name"), cell(r, "currentRevision"), cell(r, "updatedAt")])
+        .map(|r| [cell(r, "id"), cell(r, "name"), cell(r, "currentRevision"), when(&r["updatedAt"])])
         .collect();
     let header = ["ID", "NAME", "REVISION", "UPDATED"].map(str::to_owned);
     let widths: Vec<usize> = (0..4)
@@ -241,6 +241,14 @@ pub fn list(args: &ListArgs) -> anyhow::Result<ExitCode> {
         println!("{}", line.join("  ").trim_end());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A time from the server (Unix milliseconds) as `YYYY-MM-DD HH:MM UTC`.
+fn when(value: &Value) -> String {
+    match value.as_i64().and_then(chrono::DateTime::from_timestamp_millis) {
+        Some(time) => time.format("%Y-%m-%d %H:%M UTC").to_string(),
+        None => value.as_str().unwrap_or("-").to_owned(),
+    }
 }
 
 /// Runs `connector download`.

@@ -194,3 +194,46 @@ impl LocalPackage {
             .with_context(|| format!("cannot write the connector id into {}", self.settings_path.display()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{LocalPackage, read_text};
+    use serde_json::Map;
+    use std::path::PathBuf;
+
+    fn package(definition: &str) -> LocalPackage {
+        LocalPackage {
+            settings_path: PathBuf::from("settings.json"),
+            settings: Map::new(),
+            dir: PathBuf::from("/packages/My Folder"),
+            api_definition: definition.to_owned(),
+            api_properties: "{}".to_owned(),
+            script: None,
+            icon: None,
+        }
+    }
+
+    #[test]
+    fn text_files_in_utf16_and_windows_1252_are_decoded() {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let utf16: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain("{\"a\":\"é\"}".encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        std::fs::write(dir.path().join("a.json"), utf16).expect("write");
+        assert_eq!(read_text(&dir.path().join("a.json")).expect("read"), "{\"a\":\"é\"}");
+        std::fs::write(dir.path().join("b.json"), b"{\"a\":\"\xE9\"}").expect("write");
+        assert_eq!(read_text(&dir.path().join("b.json")).expect("read"), "{\"a\":\"é\"}");
+        assert!(read_text(&dir.path().join("missing.json")).is_err());
+    }
+
+    #[test]
+    fn the_name_is_the_flag_then_the_title_then_the_folder() {
+        let titled = package("\u{feff}{\"info\": {\"title\": \" Contoso \"}}");
+        assert_eq!(titled.name(Some("Given")), "Given");
+        assert_eq!(titled.name(None), "Contoso");
+        assert_eq!(package("{not json").name(None), "My Folder");
+        let body = titled.body(None);
+        assert!(body.get("name").is_none() && body.get("icon").is_none(), "{body}");
+    }
+}
