@@ -4,6 +4,8 @@ mod connection_file;
 mod connector;
 mod demo;
 mod flow;
+mod login;
+mod remote;
 mod render;
 mod serve;
 
@@ -30,6 +32,10 @@ enum Command {
     /// Work with connector definitions: validate, convert, inspect.
     #[command(subcommand)]
     Connector(connector::ConnectorCommand),
+    /// Check an API token against a server and save it as a profile for the remote commands.
+    Login(login::LoginArgs),
+    /// Forget a saved server profile.
+    Logout(login::LogoutArgs),
     /// Run the server: the management API and the invoke API.
     Serve(serve::Args),
     /// Work with flows: validate a workflow definition or run it once in memory.
@@ -42,6 +48,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Demo(args) => demo::run(&args),
         Command::Connector(command) => connector::run(command),
+        Command::Login(args) => login::login(&args),
+        Command::Logout(args) => login::logout(&args),
         Command::Serve(args) => serve::run(&args),
         Command::Flow(command) => flow::run(command),
     };

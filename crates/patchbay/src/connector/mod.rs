@@ -1,4 +1,5 @@
-//! `patchbay connector …`: validate, convert and inspect connector definitions.
+//! `patchbay connector …`: validate, convert and inspect connector definitions; create, update,
+//! list, download and share them on a server.
 
 mod convert;
 mod inspect;
@@ -32,6 +33,16 @@ pub enum ConnectorCommand {
         /// The package folder or file.
         path: PathBuf,
     },
+    /// Upload a package to the server (paconn create); writes the new id into settings.json.
+    Create(crate::remote::CreateArgs),
+    /// Upload a new revision of a connector on the server (paconn update).
+    Update(crate::remote::UpdateArgs),
+    /// List the connectors on the server you can see.
+    List(crate::remote::ListArgs),
+    /// Download a connector's current files from the server (paconn download).
+    Download(crate::remote::DownloadArgs),
+    /// Share a connector on the server with a user or the whole environment.
+    Share(crate::remote::ShareArgs),
 }
 
 /// Runs a `connector` subcommand.
@@ -41,5 +52,10 @@ pub fn run(command: ConnectorCommand) -> anyhow::Result<ExitCode> {
         ConnectorCommand::Convert { input, out } => convert::run(&input, &out),
         ConnectorCommand::Inspect { path } => inspect::run(&path),
         ConnectorCommand::Invoke(args) => invoke::run(&args),
+        ConnectorCommand::Create(args) => crate::remote::create(&args),
+        ConnectorCommand::Update(args) => crate::remote::update(&args),
+        ConnectorCommand::List(args) => crate::remote::list(&args),
+        ConnectorCommand::Download(args) => crate::remote::download(&args),
+        ConnectorCommand::Share(args) => crate::remote::share(&args),
     }
 }
