@@ -5,6 +5,7 @@ mod connector;
 mod demo;
 mod flow;
 mod login;
+mod package_folders;
 mod remote;
 mod render;
 mod serve;

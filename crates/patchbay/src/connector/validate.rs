@@ -1,5 +1,6 @@
 //! `patchbay connector validate`.
 
+use crate::package_folders::find_packages;
 use crate::render::{render, shown};
 use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -89,40 +90,20 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     Ok(if invalid > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
-/// Package folders and files to check: a folder without a definition is searched for packages.
+/// Package folders and files to check: a folder that is not a package is searched for packages.
 fn expand_inputs(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for path in paths {
         anyhow::ensure!(path.exists(), "{} does not exist", path.display());
-        if path.is_file() || is_package(path) {
+        if path.is_file() {
             out.push(path.clone());
-        } else {
-            let before = out.len();
-            find_packages(path, &mut out, 0);
-            anyhow::ensure!(out.len() > before, "{} holds no connector package", path.display());
+            continue;
         }
+        let found = find_packages(path);
+        anyhow::ensure!(!found.is_empty(), "{} holds no connector package", path.display());
+        out.extend(found);
     }
     Ok(out)
-}
-
-fn is_package(dir: &Path) -> bool {
-    std::fs::read_dir(dir).into_iter().flatten().flatten().any(|e| {
-        let name = e.file_name().to_string_lossy().to_ascii_lowercase();
-        name == "apidefinition.swagger.json" || name == "apiproperties.json"
-    })
-}
-
-fn find_packages(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    let mut dirs: Vec<PathBuf> = entries.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
-    dirs.sort();
-    for sub in dirs {
-        if is_package(&sub) {
-            out.push(sub);
-        } else if depth < 4 {
-            find_packages(&sub, out, depth + 1);
-        }
-    }
 }
 
 /// Checks one input and keeps only what is printed.

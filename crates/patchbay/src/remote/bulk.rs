@@ -1,7 +1,7 @@
 //! `patchbay connector create --all <folder>`: upload every package folder under a path, a few
 //! at a time, with a progress bar and a summary.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
@@ -12,10 +12,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::Client;
-use super::package::{API_DEFINITION, API_PROPERTIES, Sources, find_file};
-
-/// How deep under the root package folders are looked for.
-const MAX_DEPTH: usize = 5;
+use super::package::Sources;
 
 /// What happened to one package.
 enum Outcome {
@@ -28,8 +25,7 @@ enum Outcome {
 /// Uploads every package under `root`, `jobs` at a time; exit status 1 when any failed.
 pub async fn create_all(client: Client, root: &Path, jobs: usize) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(root.is_dir(), "{} is not a folder; give a folder of connector packages", root.display());
-    let mut packages = Vec::new();
-    find_packages(root, &mut packages, 0);
+    let packages = crate::package_folders::find_packages(root);
     anyhow::ensure!(!packages.is_empty(), "{} holds no connector package", root.display());
     let started = Instant::now();
     let bar = ProgressBar::new(packages.len() as u64);
@@ -100,27 +96,6 @@ async fn upload(client: &Client, body: &serde_json::Value) -> Result<String, Str
                 .map(|d| format!(" (first: {} {})", d["code"].as_str().unwrap_or_default(), d["message"]))
                 .unwrap_or_default();
             Err(format!("{}: {}{first}", failure.code, failure.message))
-        }
-    }
-}
-
-/// Whether `dir` holds a package (an API definition or properties file).
-fn is_package(dir: &Path) -> bool {
-    [API_DEFINITION, API_PROPERTIES].iter().any(|name| find_file(dir, name).is_file())
-}
-
-/// Package folders under `dir`, sorted, not looking inside a package.
-fn find_packages(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) {
-    if is_package(dir) {
-        out.push(dir.to_path_buf());
-        return;
-    }
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    let mut dirs: Vec<PathBuf> = entries.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
-    dirs.sort();
-    for sub in dirs {
-        if depth < MAX_DEPTH {
-            find_packages(&sub, out, depth + 1);
         }
     }
 }
