@@ -35,34 +35,8 @@ async fn invoke(
     Body(inputs): Body<Map<String, Value>>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let connection = owned(&state, &caller, &id).await?;
-    connector_access(&state, &caller, &connection.connector_id, Access::CanUse).await?;
-    if let Err(retry_after) = state.rate_limit.acquire(id.as_str(), MAX_QUEUE_WAIT).await {
-        return Err(ApiError::too_many_requests(retry_after));
-    }
-    let compiled = state.compiled(&connection.connector_id).await?;
-    let secrets = state.store.connections().secrets(&id).await?;
-    let values = connection_values(&connection, secrets, &compiled.connector);
-    let call = Call { connector: &compiled, operation_id: &operation, connection: &values, inputs: &inputs };
-    let invoked = match state.runtime.invoke(call).await {
-        Ok(invoked) => invoked,
-        Err(error) => {
-            crate::metrics::invocation(connection.connector_id.as_str(), 0);
-            if matches!(&error, InvokeError::Security(security) if security.needs_sign_in()) {
-                oauth::mark_unauthenticated(&state, &id).await;
-            }
-            return Err(invoke_error(&error, &values));
-        }
-    };
-    let backend_status = match &invoked.outcome {
-        Outcome::Done(response) => response.status.as_u16(),
-        Outcome::Pending { .. } => 202,
-    };
-    crate::metrics::invocation(connection.connector_id.as_str(), backend_status);
-    let rejected = backend_status == 401;
-    if invoked.unauthenticated || (rejected && values.token.is_some()) {
-        oauth::mark_unauthenticated(&state, &id).await;
-    }
-    match invoked.outcome {
+    let outcome = run_operation(&state, &caller, &connection, &operation, &inputs).await?;
+    match outcome {
         Outcome::Done(response) => Ok((
             StatusCode::OK,
             Json(json!({
@@ -77,6 +51,46 @@ async fn invoke(
             Json(json!({"status": 202, "pending": {"location": pending.location.as_str()}})),
         )),
     }
+}
+
+/// Runs one operation of `connection` for `caller`: access and rate limit checked, the connector's
+/// current revision, the connection's values, secrets and tokens; the connection's status follows
+/// what the call learned. Shared by the invoke API and the `/apim` route.
+pub(crate) async fn run_operation(
+    state: &SharedState,
+    caller: &Caller,
+    connection: &Connection,
+    operation: &str,
+    inputs: &Map<String, Value>,
+) -> Result<Outcome, ApiError> {
+    let id = &connection.id;
+    connector_access(state, caller, &connection.connector_id, Access::CanUse).await?;
+    if let Err(retry_after) = state.rate_limit.acquire(id.as_str(), MAX_QUEUE_WAIT).await {
+        return Err(ApiError::too_many_requests(retry_after));
+    }
+    let compiled = state.compiled(&connection.connector_id).await?;
+    let secrets = state.store.connections().secrets(id).await?;
+    let values = connection_values(connection, secrets, &compiled.connector);
+    let call = Call { connector: &compiled, operation_id: operation, connection: &values, inputs };
+    let invoked = match state.runtime.invoke(call).await {
+        Ok(invoked) => invoked,
+        Err(error) => {
+            crate::metrics::invocation(connection.connector_id.as_str(), 0);
+            if matches!(&error, InvokeError::Security(security) if security.needs_sign_in()) {
+                oauth::mark_unauthenticated(state, id).await;
+            }
+            return Err(invoke_error(&error, &values));
+        }
+    };
+    let backend_status = match &invoked.outcome {
+        Outcome::Done(response) => response.status.as_u16(),
+        Outcome::Pending { .. } => 202,
+    };
+    crate::metrics::invocation(connection.connector_id.as_str(), backend_status);
+    if invoked.unauthenticated || (backend_status == 401 && values.token.is_some()) {
+        oauth::mark_unauthenticated(state, id).await;
+    }
+    Ok(invoked.outcome)
 }
 
 /// The pipeline's view of a connection: public values, decrypted secrets and stored tokens.

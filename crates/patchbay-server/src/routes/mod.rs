@@ -17,6 +17,7 @@
 //! | GET | `/oauth/callback` | finish an OAuth sign-in (no bearer; the single-use state is the proof) |
 //! | POST | `/api/connections/{id}/test` | run the connector's test operation, record the status |
 
+mod apim;
 pub mod connections;
 pub mod connectors;
 pub mod health;
@@ -41,6 +42,7 @@ pub fn router(state: SharedState) -> Router {
         .merge(health::router())
         .nest("/api/connectors", connectors::router())
         .merge(oauth::callback_router())
+        .merge(apim::router())
         .nest("/api/connections", connections::router().merge(invoke::router()).merge(oauth::router()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
