@@ -32,6 +32,18 @@ pub async fn check(name: &str, package: &ConnectorPackage) -> Result<Accepted, A
     Ok(Accepted { warnings: json })
 }
 
+/// The package's certification findings (spec §8.3): its errors and its `PB09xx` warnings;
+/// empty when it may be published to the catalogue.
+pub async fn certification_findings(name: &str, package: &ConnectorPackage) -> Result<Vec<Value>, ApiError> {
+    let checked = on_disk(name, package, |dir| patchbay_spec::check_path(dir, true)).await?;
+    Ok(checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error || d.code.starts_with("PB09"))
+        .map(patchbay_spec::Diagnostic::to_json)
+        .collect())
+}
+
 /// Loads `package` (already validated when it was stored) into the connector model.
 pub async fn load(name: &str, package: &ConnectorPackage) -> Result<Connector, ApiError> {
     let loaded = on_disk(name, package, patchbay_spec::load_path).await?;

@@ -9,7 +9,7 @@ use base64::engine::general_purpose::STANDARD;
 use patchbay_spec::model::{OperationKind, TriggerKind};
 use patchbay_store::{
     Access, Connector, ConnectorId, ConnectorPackage, ConnectorRevision, Grantee, Level, Resource,
-    RevisionInfo,
+    RevisionInfo, Role,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -28,6 +28,7 @@ pub fn router() -> Router<SharedState> {
         .route("/{id}/revisions/{n}", get(revision))
         .route("/{id}/package", get(current_package))
         .route("/{id}/share", post(share))
+        .route("/{id}/publish", post(publish).delete(unpublish))
         .route("/{id}/connections", post(super::connections::create))
 }
 
@@ -265,4 +266,51 @@ async fn share(
     };
     state.store.sharing().grant(&Resource::Connector(id), &grantee, level).await?;
     Ok(Json(json!({"grantee": grantee, "level": level.as_str()})))
+}
+
+/// `POST /api/connectors/{id}/publish`: an admin who can edit the connector puts it in the
+/// catalogue of every environment, when its current revision passes the certification checklist
+/// (no error and no `PB09xx` finding); otherwise 422 with the findings.
+async fn publish(
+    State(state): State<SharedState>,
+    caller: Caller,
+    Path(id): Path<ConnectorId>,
+) -> Result<Json<Value>, ApiError> {
+    publisher(&state, &caller, &id).await?;
+    let record = state.store.connectors().get(&id).await?;
+    let revision = state.store.connectors().current(&id).await?;
+    let findings = package::certification_findings(&record.name, &revision.package).await?;
+    if !findings.is_empty() {
+        let mut error = ApiError::invalid_package(findings);
+        error.message = "the connector does not pass the certification checklist; fix the findings".into();
+        return Err(error);
+    }
+    state.store.sharing().publish(&id).await?;
+    Ok(Json(json!({"published": true, "revision": revision.info.revision})))
+}
+
+/// `DELETE /api/connectors/{id}/publish`: takes the connector out of the catalogue.
+async fn unpublish(
+    State(state): State<SharedState>,
+    caller: Caller,
+    Path(id): Path<ConnectorId>,
+) -> Result<Json<Value>, ApiError> {
+    publisher(&state, &caller, &id).await?;
+    state.store.sharing().unpublish(&id).await?;
+    Ok(Json(json!({"published": false})))
+}
+
+/// Publishing is for admins who can edit the connector.
+async fn publisher(state: &SharedState, caller: &Caller, id: &ConnectorId) -> Result<(), ApiError> {
+    connector_access(state, caller, id, Access::CanEdit).await?;
+    if caller.0.role != Role::Admin {
+        return Err(ApiError::forbidden("publishing to the catalogue needs an admin"));
+    }
+    Ok(())
+}
+
+/// `GET /api/catalogue`: the published connectors, from every environment.
+pub async fn catalogue(State(state): State<SharedState>, _caller: Caller) -> Result<Json<Value>, ApiError> {
+    let connectors = state.store.sharing().catalogue().await?;
+    Ok(Json(Value::Array(connectors.iter().map(connector_json).collect())))
 }

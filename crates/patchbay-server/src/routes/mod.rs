@@ -43,6 +43,7 @@ pub fn router(state: SharedState) -> Router {
         .nest("/api/connectors", connectors::router())
         .merge(oauth::callback_router())
         .merge(apim::router())
+        .route("/api/catalogue", axum::routing::get(connectors::catalogue))
         .nest("/api/connections", connections::router().merge(invoke::router()).merge(oauth::router()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
