@@ -116,7 +116,7 @@ impl From<StoreError> for ApiError {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", error.to_string())
             }
             _ => {
-                eprintln!("patchbay-server: store error: {error}");
+                tracing::error!(%error, "store error");
                 ApiError::internal("the store failed; see the server log")
             }
         }

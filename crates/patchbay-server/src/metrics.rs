@@ -1,5 +1,6 @@
-//! Prometheus metrics at `/metrics`: requests by method, route and status; their latency; and
-//! invocations per connector and backend status. One recorder per process.
+//! Prometheus metrics at `/metrics` (requests by method, route and status; their latency;
+//! invocations per connector and backend status; one recorder per process), and one log line per
+//! request.
 
 use axum::extract::{MatchedPath, Request};
 use axum::middleware::Next;
@@ -20,7 +21,7 @@ pub fn handle() -> &'static PrometheusHandle {
     })
 }
 
-/// Middleware: counts each request and records its duration, labelled by route template.
+/// Middleware: counts each request, records its duration (labelled by route template) and logs it.
 pub async fn track(request: Request, next: Next) -> Response {
     let route =
         request.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str).to_string();
@@ -28,9 +29,11 @@ pub async fn track(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let response = next.run(request).await;
     let status = response.status().as_u16().to_string();
+    let elapsed = started.elapsed();
+    // One log line per request: no bodies, no query strings, no headers (they may carry secrets).
+    tracing::info!(target: "patchbay::http", %method, %route, %status, ms = elapsed.as_secs_f64() * 1e3, "request");
     let labels = [("method", method), ("route", route)];
-    metrics::histogram!("patchbay_http_request_duration_seconds", &labels)
-        .record(started.elapsed().as_secs_f64());
+    metrics::histogram!("patchbay_http_request_duration_seconds", &labels).record(elapsed.as_secs_f64());
     let [method, route] = labels;
     metrics::counter!("patchbay_http_requests_total", &[method, route, ("status", status)]).increment(1);
     response

@@ -95,7 +95,7 @@ fn persist_refreshed(store: &Store, outcome: &RefreshOutcome) {
     let tokens = outcome.tokens.to_json();
     handle.spawn(async move {
         if let Err(error) = store.connections().set_tokens(&id, &tokens).await {
-            eprintln!("patchbay-server: could not save refreshed tokens of connection {id}: {error}");
+            tracing::warn!(connection = %id, %error, "could not save refreshed tokens");
         }
     });
 }

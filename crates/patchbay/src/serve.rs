@@ -38,6 +38,12 @@ pub struct Args {
     /// Calls per minute per connection through the invoke API; beyond it calls wait briefly, then get 429 (0: no limit).
     #[arg(long, env = "PATCHBAY_RATE_LIMIT", default_value_t = 500)]
     rate_limit: u32,
+    /// Log format on standard error: `human` or `json` (one object a line).
+    #[arg(long, env = "PATCHBAY_LOG_FORMAT", value_enum, default_value = "human")]
+    log_format: LogFormat,
+    /// Which logs to write, as tracing filter directives (e.g. `info`, `patchbay=debug`).
+    #[arg(long, env = "PATCHBAY_LOG", default_value = "info")]
+    log: String,
 }
 
 impl Args {
@@ -59,6 +65,7 @@ impl Args {
 
 /// Runs `serve`.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    init_logs(args.log_format, &args.log)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(serve(args.config()))
 }
@@ -74,4 +81,25 @@ async fn serve(config: ServerConfig) -> anyhow::Result<ExitCode> {
     println!("shutting down");
     server.shutdown().await.context("the server did not stop cleanly")?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Log output formats.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Readable lines.
+    Human,
+    /// One JSON object a line.
+    Json,
+}
+
+/// Installs the log writer (standard error) with the filter directives.
+fn init_logs(format: LogFormat, filter: &str) -> anyhow::Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .with_context(|| format!("--log `{filter}` is not a valid filter (try `info`)"))?;
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let installed = match format {
+        LogFormat::Human => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+    installed.map_err(|e| anyhow::anyhow!("cannot install the log writer: {e}"))
 }

@@ -255,7 +255,7 @@ pub(crate) fn client_settings(connector: &Connector, values: &ConnectionValues) 
 /// Marks the connection `unauthenticated` ("Fix connection"); a store failure is only logged.
 pub(crate) async fn mark_unauthenticated(state: &SharedState, id: &ConnectionId) {
     if let Err(error) = state.store.connections().set_status(id, &ConnectionStatus::Unauthenticated).await {
-        eprintln!("patchbay-server: could not mark connection {id} unauthenticated: {error}");
+        tracing::warn!(connection = %id, %error, "could not mark the connection unauthenticated");
     }
 }
 
