@@ -5,7 +5,6 @@
 mod common;
 
 use common::{Client, Harness, connect, contoso, upload_contoso};
-use patchbay_store::{NewUser, Role};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -153,7 +152,7 @@ server_test!(no_route_leaks_or_locks_out, |db| {
     let connection = connect(&h.admin, &connector).await;
     let (_, shared) = h.user("shared@example.com").await;
     let (_, unshared) = h.user("unshared@example.com").await;
-    let other = other_environment_user(&h).await;
+    let other = h.other_environment_user().await;
     let anonymous = h.admin.with_token("");
     let (status, body) = h
         .admin
@@ -206,21 +205,3 @@ server_test!(no_route_leaks_or_locks_out, |db| {
     h.stop().await;
     api.shutdown().await.unwrap();
 });
-
-/// A maker of a second environment, with a client on their token.
-async fn other_environment_user(h: &Harness) -> Client {
-    let people = h.store.people();
-    let env = people.create_environment("Fabrikam").await.unwrap();
-    let user = people
-        .create_user(NewUser {
-            environment_id: &env.id,
-            email: "sam@fabrikam.example",
-            display_name: "Sam",
-            role: Role::Maker,
-            password: None,
-        })
-        .await
-        .unwrap();
-    let token = people.create_token(&user.id, "walk").await.unwrap();
-    h.admin.with_token(&token.plaintext)
-}

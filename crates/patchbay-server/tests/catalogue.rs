@@ -4,7 +4,6 @@
 mod common;
 
 use common::{Harness, contoso, upload_contoso};
-use patchbay_store::{NewUser, Role};
 
 server_test!(only_certified_connectors_are_published_and_everyone_can_use_them, |db| {
     let h = Harness::start(&db).await;
@@ -13,19 +12,7 @@ server_test!(only_certified_connectors_are_published_and_everyone_can_use_them, 
     let publish = format!("/api/connectors/{connector}/publish");
 
     // A maker of another environment neither sees it nor can publish it.
-    let people = h.store.people();
-    let env = people.create_environment("Fabrikam").await.unwrap();
-    let sam = people
-        .create_user(NewUser {
-            environment_id: &env.id,
-            email: "sam@fabrikam.example",
-            display_name: "Sam",
-            role: Role::Maker,
-            password: None,
-        })
-        .await
-        .unwrap();
-    let sam = h.admin.with_token(&people.create_token(&sam.id, "t").await.unwrap().plaintext);
+    let sam = h.other_environment_user().await;
     let (status, _) = sam.post(&publish, serde_json::json!({})).await;
     assert_eq!(status, 404);
     let (status, _) = sam.get(&format!("/api/connectors/{connector}")).await;

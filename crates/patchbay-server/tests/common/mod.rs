@@ -85,6 +85,24 @@ impl Harness {
         (user, Client::new(&self.server.url, &token.plaintext))
     }
 
+    /// A maker of a second environment ("Fabrikam"), with a client on their own token.
+    pub async fn other_environment_user(&self) -> Client {
+        let people = self.store.people();
+        let env = people.create_environment("Fabrikam").await.expect("an environment");
+        let user = people
+            .create_user(NewUser {
+                environment_id: &env.id,
+                email: "sam@fabrikam.example",
+                display_name: "Sam",
+                role: Role::Maker,
+                password: None,
+            })
+            .await
+            .expect("create a user");
+        let token = people.create_token(&user.id, "test").await.expect("a token");
+        Client::new(&self.server.url, &token.plaintext)
+    }
+
     /// Stops the server and closes the store.
     pub async fn stop(self) {
         self.server.shutdown().await.expect("graceful shutdown");
