@@ -28,6 +28,8 @@ pub struct ServerConfig {
     pub invoke_retries: u32,
     /// Calls per minute per connection through the invoke API (500, as Power Platform); 0 is no limit.
     pub rate_limit_per_minute: u32,
+    /// How this node runs triggers (recurrence bounds, leases, callback limits).
+    pub triggers: crate::triggers::TriggerSettings,
 }
 
 impl Default for ServerConfig {
@@ -42,6 +44,7 @@ impl Default for ServerConfig {
             allow_private: false,
             invoke_retries: 2,
             rate_limit_per_minute: 500,
+            triggers: crate::triggers::TriggerSettings::default(),
         }
     }
 }

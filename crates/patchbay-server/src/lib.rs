@@ -16,6 +16,7 @@ pub mod rate_limit;
 pub mod routes;
 pub mod server;
 pub mod state;
+pub mod triggers;
 
 pub use config::ServerConfig;
 pub use error::{ApiError, ServerError};

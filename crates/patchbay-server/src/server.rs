@@ -8,7 +8,7 @@ use patchbay_runtime::security::TokenManager;
 use patchbay_runtime::transport::{Transport, TransportOptions};
 use patchbay_runtime::{Runtime, RuntimeOptions};
 use patchbay_store::{SecretKey, Store};
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::config::ServerConfig;
@@ -29,13 +29,19 @@ pub struct RunningServer {
     close_store: bool,
     stop: oneshot::Sender<()>,
     task: JoinHandle<std::io::Result<()>>,
+    scheduler: Option<(watch::Sender<bool>, JoinHandle<()>)>,
 }
 
 impl RunningServer {
-    /// Stops accepting connections, waits (at most 10 s) for open requests, and closes the store
+    /// Stops the polling scheduler (letting polls in flight store their outcome), stops accepting
+    /// connections, waits (at most 10 s) for open requests, and closes the store
     /// when `start` opened it.
     pub async fn shutdown(self) -> Result<(), ServerError> {
         let _ = self.stop.send(());
+        if let Some((stop, scheduler)) = self.scheduler {
+            let _ = stop.send(true);
+            let _ = scheduler.await;
+        }
         let mut task = self.task;
         let result = match tokio::time::timeout(Duration::from_secs(10), &mut task).await {
             Ok(Ok(served)) => served.map_err(ServerError::from),
@@ -87,9 +93,15 @@ pub async fn start_with_store(config: ServerConfig, store: Store) -> Result<Runn
         None if addr.ip().is_unspecified() => format!("http://127.0.0.1:{}", addr.port()),
         None => format!("http://{addr}"),
     };
-    let state =
-        AppState::new(store.clone(), runtime, url.clone()).with_rate_limit(config.rate_limit_per_minute);
-    let app = routes::router(Arc::new(state));
+    let state = AppState::new(store.clone(), runtime, url.clone())
+        .with_rate_limit(config.rate_limit_per_minute)
+        .with_triggers(config.triggers.clone());
+    let state = Arc::new(state);
+    let scheduler = config.triggers.run_scheduler.then(|| {
+        let (stop, stopped) = watch::channel(false);
+        (stop, crate::triggers::scheduler::spawn(state.clone(), stopped))
+    });
+    let app = routes::router(state);
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(listener, app)
@@ -98,5 +110,5 @@ pub async fn start_with_store(config: ServerConfig, store: Store) -> Result<Runn
             })
             .await
     });
-    Ok(RunningServer { addr, url, bootstrap, store, close_store: false, stop, task })
+    Ok(RunningServer { addr, url, bootstrap, store, close_store: false, stop, task, scheduler })
 }

@@ -21,6 +21,14 @@ pub struct AppState {
     pub public_url: String,
     /// The per-connection rate limit of the invoke API.
     pub rate_limit: crate::rate_limit::RateLimiter,
+    /// How this node runs triggers.
+    pub triggers: crate::triggers::TriggerSettings,
+    /// Where webhook callbacks queue to be stored.
+    pub intake: crate::triggers::Intake,
+    /// Wakes the polling scheduler (a trigger was enabled).
+    pub scheduler_wake: tokio::sync::Notify,
+    /// Wakes the event followers (events were stored on this node).
+    pub events_stored: tokio::sync::Notify,
     /// Compiled connectors by connector id, with the revision they were compiled from.
     compiled: Mutex<HashMap<ConnectorId, (i64, Arc<CompiledConnector>)>>,
 }
@@ -29,7 +37,8 @@ pub struct AppState {
 pub type SharedState = Arc<AppState>;
 
 impl AppState {
-    /// State over `store` and `runtime`, reached at `public_url`, with an empty compile cache.
+    /// State over `store` and `runtime`, reached at `public_url`, with an empty compile cache and the
+    /// default trigger settings (the callback writer starts; this needs a Tokio runtime).
     /// Registers the runtime's refresh listener: every refreshed OAuth token set is saved
     /// (sealed) to its connection in the background, so a restart or another node reuses it.
     pub fn new(store: Store, runtime: Runtime, public_url: impl Into<String>) -> Self {
@@ -39,12 +48,31 @@ impl AppState {
         });
         let public_url = public_url.into().trim_end_matches('/').to_owned();
         let rate_limit = crate::rate_limit::RateLimiter::new(500);
-        AppState { store, runtime, public_url, rate_limit, compiled: Mutex::new(HashMap::new()) }
+        let triggers = crate::triggers::TriggerSettings::default();
+        let intake = crate::triggers::Intake::start(store.clone(), triggers.intake_queue);
+        AppState {
+            store,
+            runtime,
+            public_url,
+            rate_limit,
+            triggers,
+            intake,
+            scheduler_wake: tokio::sync::Notify::new(),
+            events_stored: tokio::sync::Notify::new(),
+            compiled: Mutex::new(HashMap::new()),
+        }
     }
 
     /// The same state with `per_minute` calls per connection allowed (0: no limit).
     pub fn with_rate_limit(mut self, per_minute: u32) -> Self {
         self.rate_limit = crate::rate_limit::RateLimiter::new(per_minute);
+        self
+    }
+
+    /// The same state with these trigger settings (the callback queue sized to them).
+    pub fn with_triggers(mut self, settings: crate::triggers::TriggerSettings) -> Self {
+        self.intake = crate::triggers::Intake::start(self.store.clone(), settings.intake_queue);
+        self.triggers = settings;
         self
     }
 

@@ -16,7 +16,9 @@ use crate::error::{ApiError, Body};
 use crate::rate_limit::MAX_QUEUE_WAIT;
 use crate::routes::connections::owned;
 use crate::routes::oauth;
-use crate::state::SharedState;
+use crate::state::{AppState, SharedState};
+use patchbay_runtime::plan::CompiledConnector;
+use std::sync::Arc;
 
 /// The invoke route, nested under `/api/connections`.
 pub fn router() -> Router<SharedState> {
@@ -68,9 +70,7 @@ pub(crate) async fn run_operation(
     if let Err(retry_after) = state.rate_limit.acquire(id.as_str(), MAX_QUEUE_WAIT).await {
         return Err(ApiError::too_many_requests(retry_after));
     }
-    let compiled = state.compiled(&connection.connector_id).await?;
-    let secrets = state.store.connections().secrets(id).await?;
-    let values = connection_values(connection, secrets, &compiled.connector);
+    let (compiled, values) = connection_context(state, connection).await?;
     let call = Call { connector: &compiled, operation_id: operation, connection: &values, inputs };
     let invoked = match state.runtime.invoke(call).await {
         Ok(invoked) => invoked,
@@ -91,6 +91,18 @@ pub(crate) async fn run_operation(
         oauth::mark_unauthenticated(state, id).await;
     }
     Ok(invoked.outcome)
+}
+
+/// The connector of `connection` compiled at its current revision, and the pipeline's view of the
+/// connection (values, decrypted secrets, stored tokens). Shared by invokes, polls and webhooks.
+pub(crate) async fn connection_context(
+    state: &AppState,
+    connection: &Connection,
+) -> Result<(Arc<CompiledConnector>, ConnectionValues), ApiError> {
+    let compiled = state.compiled(&connection.connector_id).await?;
+    let secrets = state.store.connections().secrets(&connection.id).await?;
+    let values = connection_values(connection, secrets, &compiled.connector);
+    Ok((compiled, values))
 }
 
 /// The pipeline's view of a connection: public values, decrypted secrets and stored tokens.
@@ -119,10 +131,7 @@ pub(crate) fn connection_values(
 /// A pipeline error as an answer: 404 for an unknown operation, 400 for inputs, URL or security
 /// that do not fit, 502 when the backend could not be reached; secrets masked in the message.
 pub(crate) fn invoke_error(error: &InvokeError, values: &ConnectionValues) -> ApiError {
-    let mut message = error.to_string();
-    for secret in values.secrets() {
-        message = message.replace(&secret, "***");
-    }
+    let message = masked_message(error, values);
     match error {
         InvokeError::UnknownOperation(_) => {
             ApiError::new(StatusCode::NOT_FOUND, "unknown_operation", message)
@@ -131,6 +140,15 @@ pub(crate) fn invoke_error(error: &InvokeError, values: &ConnectionValues) -> Ap
         InvokeError::Security(_) => ApiError::bad_request("connection_incomplete", message),
         _ => ApiError::new(StatusCode::BAD_GATEWAY, "backend_failed", message),
     }
+}
+
+/// `error`'s message with every secret of the connection masked.
+pub(crate) fn masked_message(error: &dyn std::fmt::Display, values: &ConnectionValues) -> String {
+    let mut message = error.to_string();
+    for secret in values.secrets() {
+        message = message.replace(&secret, "***");
+    }
+    message
 }
 
 /// Response headers as a JSON object; repeated headers joined with `, `, non-text values skipped.

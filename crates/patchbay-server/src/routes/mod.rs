@@ -16,13 +16,18 @@
 //! | GET | `/api/connections/{id}/oauth/start` | start an OAuth sign-in (302, or JSON with `?mode=json`) |
 //! | GET | `/oauth/callback` | finish an OAuth sign-in (no bearer; the single-use state is the proof) |
 //! | POST | `/api/connections/{id}/test` | run the connector's test operation, record the status |
+//! | POST | `/api/connections/{id}/triggers` | create a polling or webhook trigger (see [`triggers`]) |
+//! | … | `/api/triggers/…` | triggers, their events, poll now |
+//! | POST | `/hooks/{subscription}/{secret}` | webhook callbacks (no bearer; the secret is the proof) |
 
 mod apim;
+pub mod hooks;
 pub mod connections;
 pub mod connectors;
 pub mod health;
 pub mod invoke;
 pub mod oauth;
+pub mod triggers;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -44,7 +49,15 @@ pub fn router(state: SharedState) -> Router {
         .merge(oauth::callback_router())
         .merge(apim::router())
         .route("/api/catalogue", axum::routing::get(connectors::catalogue))
-        .nest("/api/connections", connections::router().merge(invoke::router()).merge(oauth::router()))
+        .nest(
+            "/api/connections",
+            connections::router()
+                .merge(invoke::router())
+                .merge(oauth::router())
+                .route("/{id}/triggers", axum::routing::post(triggers::create)),
+        )
+        .nest("/api/triggers", triggers::router())
+        .merge(hooks::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .route("/metrics", axum::routing::get(crate::metrics::render))

@@ -1,0 +1,310 @@
+//! `/api/triggers`: a connection's polling and webhook triggers, their events, and "poll now".
+//! Triggers, like connections, are private to their creator: anyone else gets 404.
+//!
+//! | method | path | what |
+//! |---|---|---|
+//! | POST | `/api/connections/{id}/triggers` | create (enabled unless `enabled: false`; webhooks subscribe) |
+//! | GET | `/api/triggers` | the caller's triggers |
+//! | GET, DELETE | `/api/triggers/{id}` | details with subscriptions / delete (webhooks unsubscribe) |
+//! | POST | `/api/triggers/{id}/enable`, `/disable` | start or stop polling, subscribe or unsubscribe |
+//! | GET | `/api/triggers/{id}/events?after=&limit=&wait=` | stored events, oldest first, long-polled |
+//! | POST | `/api/triggers/{id}/poll` | one poll now, with the exchange |
+
+use std::time::{Duration, Instant};
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use patchbay_runtime::TriggerKind as ProtocolKind;
+use patchbay_store::{ConnectionId, NewTrigger, Subscription, Trigger, TriggerId, TriggerKind, now_ms};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use crate::auth::Caller;
+use crate::error::{ApiError, Body};
+use crate::routes::connections::owned;
+use crate::state::SharedState;
+use crate::triggers::{poll, webhook};
+
+/// The routes under `/api/triggers` (creation is under the connection).
+pub fn router() -> Router<SharedState> {
+    Router::new()
+        .route("/", get(list))
+        .route("/{id}", get(read).delete(remove))
+        .route("/{id}/enable", post(enable))
+        .route("/{id}/disable", post(disable))
+        .route("/{id}/events", get(events))
+        .route("/{id}/poll", post(poll_now))
+}
+
+/// A new trigger on one of the connection's trigger operations.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewTriggerBody {
+    /// The trigger operation (`x-ms-trigger`).
+    pub operation_id: String,
+    /// The operation's inputs by parameter name (the callback URL of a webhook is filled in).
+    #[serde(default)]
+    pub inputs: Map<String, Value>,
+    /// Seconds between polls (polling triggers); default the operator's (3 minutes).
+    pub recurrence_seconds: Option<f64>,
+    /// The `splitOn` expression: one event per element of the array it selects.
+    pub split_on: Option<String>,
+    /// A path to an id in each item (`id`, `task.id`): an item whose id was seen before is skipped.
+    pub dedup_path: Option<String>,
+    /// Start at once (default true).
+    pub enabled: Option<bool>,
+}
+
+/// A trigger as JSON, with its subscriptions when it has some.
+pub fn trigger_json(trigger: &Trigger, subscriptions: &[Subscription]) -> Value {
+    json!({
+        "id": trigger.id,
+        "connectionId": trigger.connection_id,
+        "operationId": trigger.operation_id,
+        "kind": trigger.kind,
+        "inputs": trigger.inputs,
+        "recurrenceSeconds": trigger.recurrence_ms as f64 / 1e3,
+        "splitOn": trigger.split_on,
+        "dedupPath": trigger.dedup_path,
+        "enabled": trigger.enabled,
+        "state": trigger.state,
+        "nextDueMs": trigger.next_due_ms,
+        "lastPollMs": trigger.last_poll_ms,
+        "lastStatus": trigger.last_status,
+        "lastError": trigger.last_error,
+        "subscriptions": subscriptions,
+        "createdAt": trigger.created_ms,
+        "updatedAt": trigger.updated_ms,
+    })
+}
+
+/// `POST /api/connections/{id}/triggers`.
+pub async fn create(
+    State(state): State<SharedState>,
+    caller: Caller,
+    Path(connection_id): Path<ConnectionId>,
+    Body(body): Body<NewTriggerBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let connection = owned(&state, &caller, &connection_id).await?;
+    crate::auth::connector_access(&state, &caller, &connection.connector_id, patchbay_store::Access::CanUse)
+        .await?;
+    let compiled = state.compiled(&connection.connector_id).await?;
+    if compiled.connector.operation(&body.operation_id).is_none() {
+        let message = format!("the connector has no operation `{}`", body.operation_id);
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "unknown_operation", message));
+    }
+    let kind = match compiled.trigger_kind(&body.operation_id) {
+        Some(ProtocolKind::Polling) => TriggerKind::Polling,
+        Some(ProtocolKind::Webhook) => TriggerKind::Webhook,
+        None => {
+            let message = format!("`{}` is an action, not a trigger (no x-ms-trigger)", body.operation_id);
+            return Err(ApiError::bad_request("not_a_trigger", message));
+        }
+    };
+    let recurrence = recurrence(&state, body.recurrence_seconds)?;
+    let new = NewTrigger {
+        environment_id: caller.0.environment_id.clone(),
+        owner_id: caller.0.id.clone(),
+        connection_id: connection.id.clone(),
+        operation_id: body.operation_id,
+        kind,
+        inputs: Value::Object(body.inputs),
+        recurrence_ms: recurrence.as_millis() as i64,
+        split_on: body.split_on.filter(|text| !text.trim().is_empty()),
+        dedup_path: body.dedup_path.filter(|text| !text.trim().is_empty()),
+    };
+    let trigger = state.store.triggers().create(&new).await?;
+    if body.enabled.unwrap_or(true) {
+        if let Err(error) = start(&state, &trigger).await {
+            state.store.triggers().delete(&trigger.id).await?;
+            return Err(error);
+        }
+    }
+    Ok((StatusCode::CREATED, Json(detail(&state, &trigger.id).await?)))
+}
+
+/// The recurrence asked for, at least the operator's minimum; the default when not given.
+fn recurrence(state: &SharedState, seconds: Option<f64>) -> Result<Duration, ApiError> {
+    let minimum = state.triggers.minimum_interval;
+    match seconds {
+        None => Ok(state.triggers.default_recurrence.max(minimum)),
+        Some(value) if value.is_finite() && value > 0.0 && value <= 366.0 * 86_400.0 => {
+            Ok(Duration::from_secs_f64(value).max(minimum))
+        }
+        Some(value) => Err(ApiError::bad_request(
+            "invalid_recurrence",
+            format!("recurrenceSeconds must be a number of seconds between 1 and a year, not {value}"),
+        )),
+    }
+}
+
+/// Starts a trigger: a polling one is due at once, a webhook one subscribes.
+async fn start(state: &SharedState, trigger: &Trigger) -> Result<(), ApiError> {
+    match trigger.kind {
+        TriggerKind::Polling => {
+            state.store.triggers().set_enabled(&trigger.id, true, Some(now_ms())).await?;
+            state.scheduler_wake.notify_one();
+        }
+        TriggerKind::Webhook => {
+            webhook::subscribe(state, trigger).await?;
+            state.store.triggers().set_enabled(&trigger.id, true, None).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The caller's trigger `id`; anyone else's is not found.
+async fn mine(state: &SharedState, caller: &Caller, id: &TriggerId) -> Result<Trigger, ApiError> {
+    match state.store.triggers().get(id).await {
+        Ok(trigger) if trigger.owner_id == caller.0.id => Ok(trigger),
+        Ok(_) | Err(patchbay_store::StoreError::NotFound { .. }) => Err(ApiError::not_found("trigger")),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// The trigger with its subscriptions, as JSON.
+async fn detail(state: &SharedState, id: &TriggerId) -> Result<Value, ApiError> {
+    let trigger = state.store.triggers().get(id).await?;
+    let subscriptions = state.store.triggers().subscriptions(id).await?;
+    Ok(trigger_json(&trigger, &subscriptions))
+}
+
+/// `GET /api/triggers`.
+async fn list(State(state): State<SharedState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    let triggers = state.store.triggers().list_for_environment(&caller.0.environment_id).await?;
+    let mine = triggers.iter().filter(|trigger| trigger.owner_id == caller.0.id);
+    Ok(Json(Value::Array(mine.map(|trigger| trigger_json(trigger, &[])).collect())))
+}
+
+/// `GET /api/triggers/{id}`.
+async fn read(
+    State(state): State<SharedState>,
+    caller: Caller,
+    Path(id): Path<TriggerId>,
+) -> Result<Json<Value>, ApiError> {
+    mine(&state, &caller, &id).await?;
+    Ok(Json(detail(&state, &id).await?))
+}
+
+/// `POST /api/triggers/{id}/enable`.
+async fn enable(
+    State(state): State<SharedState>,
+    caller: Caller,
+    Path(id): Path<TriggerId>,
+) -> Result<Json<Value>, ApiError> {
+    let trigger = mine(&state, &caller, &id).await?;
+    if !trigger.enabled {
+        start(&state, &trigger).await?;
+    }
+    Ok(Json(detail(&state, &id).await?))
+}
+
+/// `POST /api/triggers/{id}/disable`: stops polling; a webhook trigger unsubscribes.
+async fn disable(
+    State(state): State<SharedState>,
+    caller: Caller,
+    Path(id): Path<TriggerId>,
+) -> Result<Json<Value>, ApiError> {
+    let trigger = mine(&state, &caller, &id).await?;
+    state.store.triggers().set_enabled(&id, false, None).await?;
+    let removals = webhook::unsubscribe_all(&state, &trigger).await?;
+    let mut answer = detail(&state, &id).await?;
+    answer["removals"] = json!(removals);
+    Ok(Json(answer))
+}
+
+/// Whether to delete a trigger whose subscription could not be removed at the backend.
+#[derive(Debug, Deserialize)]
+struct RemoveQuery {
+    /// Delete anyway.
+    #[serde(default)]
+    force: bool,
+}
+
+/// `DELETE /api/triggers/{id}[?force=true]`: unsubscribes first; when a subscription cannot be
+/// removed the trigger is kept, disabled, and the answer says which (unless `force`).
+async fn remove(
+    State(state): State<SharedState>,
+    caller: Caller,
+    Path(id): Path<TriggerId>,
+    Query(query): Query<RemoveQuery>,
+) -> Result<StatusCode, ApiError> {
+    let trigger = mine(&state, &caller, &id).await?;
+    state.store.triggers().set_enabled(&id, false, None).await?;
+    let removals = webhook::unsubscribe_all(&state, &trigger).await?;
+    let failed: Vec<String> = removals
+        .iter()
+        .filter(|removal| !removal.removed)
+        .map(|removal| format!("{}: {}", removal.subscription, removal.error.as_deref().unwrap_or("not removed")))
+        .collect();
+    if !failed.is_empty() && !query.force {
+        let message = format!(
+            "the trigger is disabled but kept: {} (remove it at the backend, then DELETE with ?force=true)",
+            failed.join("; ")
+        );
+        return Err(ApiError::new(StatusCode::BAD_GATEWAY, "unsubscribe_failed", message));
+    }
+    state.store.triggers().delete(&id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Which events to list.
+#[derive(Debug, Deserialize)]
+struct EventsQuery {
+    /// Only events with a larger sequence number (default 0: from the first).
+    #[serde(default)]
+    after: i64,
+    /// At most this many (default 100, at most 1,000).
+    limit: Option<i64>,
+    /// Seconds to wait for an event when there is none yet (at most 30; default 0).
+    #[serde(default)]
+    wait: u64,
+}
+
+/// The longest wait of a long-polled event list.
+const MAX_EVENTS_WAIT: Duration = Duration::from_secs(30);
+
+/// `GET /api/triggers/{id}/events`: `{events: [...], next: <after for the next call>}`.
+async fn events(
+    State(state): State<SharedState>,
+    caller: Caller,
+    Path(id): Path<TriggerId>,
+    Query(query): Query<EventsQuery>,
+) -> Result<Json<Value>, ApiError> {
+    mine(&state, &caller, &id).await?;
+    let limit = query.limit.unwrap_or(100).clamp(1, 1000);
+    let deadline = Instant::now() + Duration::from_secs(query.wait).min(MAX_EVENTS_WAIT);
+    loop {
+        let stored = state.events_stored.notified();
+        let events = state.store.triggers().events(&id, query.after, limit).await?;
+        let now = Instant::now();
+        if !events.is_empty() || now >= deadline {
+            let next = events.last().map_or(query.after, |event| event.seq);
+            return Ok(Json(json!({"events": events, "next": next})));
+        }
+        // Events stored on this node wake the wait; those of other nodes are seen within a second.
+        let pause = (deadline - now).min(Duration::from_secs(1));
+        let _ = tokio::time::timeout(pause, stored).await;
+    }
+}
+
+/// `POST /api/triggers/{id}/poll`: one poll now (even when disabled), its exchange and outcome.
+async fn poll_now(
+    State(state): State<SharedState>,
+    caller: Caller,
+    Path(id): Path<TriggerId>,
+) -> Result<Json<Value>, ApiError> {
+    let trigger = mine(&state, &caller, &id).await?;
+    if trigger.kind != TriggerKind::Polling {
+        return Err(ApiError::bad_request("not_polling", "only a polling trigger can be polled"));
+    }
+    let lease_ms = state.triggers.lease.as_millis() as i64;
+    let Some(lease) = state.store.triggers().claim_one(&id, &state.triggers.node_id, now_ms(), lease_ms).await?
+    else {
+        return Err(ApiError::conflict("poll_in_progress", "a poll of this trigger is running; try again shortly"));
+    };
+    let report = poll::run(&state, &lease, true).await?;
+    Ok(Json(json!(report)))
+}
