@@ -17,6 +17,8 @@ pub struct ServerConfig {
     pub data_dir: PathBuf,
     /// Database URL; default `sqlite://<data_dir>/patchbay.db`.
     pub database_url: Option<String>,
+    /// PostgreSQL schema for patchbay's tables (created if missing); none: the search path's.
+    pub database_schema: Option<String>,
     /// Secret key as base64 of 32 bytes; default the key file `<data_dir>/secret.key` (created, mode 0600).
     pub secret_key: Option<String>,
     /// Allow connectors to call loopback addresses.
@@ -39,6 +41,7 @@ impl Default for ServerConfig {
             public_url: None,
             data_dir: PathBuf::from(".patchbay"),
             database_url: None,
+            database_schema: None,
             secret_key: None,
             allow_loopback: false,
             allow_private: false,

@@ -62,7 +62,12 @@ impl RunningServer {
 /// file), bootstraps the first admin of an empty store, and serves.
 pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     let key = SecretKey::from_env_or_file(config.secret_key.as_deref(), &config.key_file())?;
-    let store = Store::open(&config.database_url()).await?.with_secret_key(key);
+    let url = config.database_url();
+    let store = match &config.database_schema {
+        Some(schema) => Store::open_postgres_schema(&url, schema).await?,
+        None => Store::open(&url).await?,
+    };
+    let store = store.with_secret_key(key);
     let mut running = start_with_store(config, store).await?;
     running.close_store = true;
     Ok(running)

@@ -9,6 +9,7 @@ mod package_folders;
 mod remote;
 mod render;
 mod serve;
+mod trigger;
 
 use clap::{Parser, Subcommand};
 
@@ -42,6 +43,9 @@ enum Command {
     /// Work with flows: validate a workflow definition or run it once in memory.
     #[command(subcommand)]
     Flow(flow::FlowCommand),
+    /// Work with triggers on a server: create, list, follow events, poll now.
+    #[command(subcommand)]
+    Trigger(trigger::TriggerCommand),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +57,7 @@ fn main() -> ExitCode {
         Command::Logout(args) => login::logout(&args),
         Command::Serve(args) => serve::run(&args),
         Command::Flow(command) => flow::run(command),
+        Command::Trigger(command) => trigger::run(command),
     };
     match result {
         Ok(code) => code,

@@ -6,6 +6,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use patchbay_server::ServerConfig;
+use patchbay_server::triggers::TriggerSettings;
+use std::time::Duration;
 
 /// Arguments of `serve`; each has a `PATCHBAY_*` environment variable.
 #[derive(clap::Args)]
@@ -38,6 +40,30 @@ pub struct Args {
     /// Calls per minute per connection through the invoke API; beyond it calls wait briefly, then get 429 (0: no limit).
     #[arg(long, env = "PATCHBAY_RATE_LIMIT", default_value_t = 500)]
     rate_limit: u32,
+    /// PostgreSQL schema holding patchbay's tables (created if missing; default: the search path's).
+    #[arg(long, env = "PATCHBAY_DATABASE_SCHEMA")]
+    database_schema: Option<String>,
+    /// Seconds between polls of a polling trigger created without a recurrence.
+    #[arg(long, env = "PATCHBAY_TRIGGER_DEFAULT_RECURRENCE", default_value_t = 180.0, value_name = "SECONDS")]
+    trigger_default_recurrence: f64,
+    /// The shortest time between two polls of one trigger, whatever a trigger or backend asks.
+    #[arg(long, env = "PATCHBAY_TRIGGER_MINIMUM_INTERVAL", default_value_t = 1.0, value_name = "SECONDS")]
+    trigger_minimum_interval: f64,
+    /// How long a node holds a claimed poll; a node that dies loses its polls to others after it.
+    #[arg(long, env = "PATCHBAY_TRIGGER_LEASE", default_value_t = 60.0, value_name = "SECONDS")]
+    trigger_lease: f64,
+    /// Polls this node runs at the same time.
+    #[arg(long, env = "PATCHBAY_TRIGGER_CONCURRENCY", default_value_t = 64)]
+    trigger_concurrency: usize,
+    /// Do not run the polling scheduler on this node (it still serves the API and callbacks).
+    #[arg(long, env = "PATCHBAY_NO_SCHEDULER")]
+    no_scheduler: bool,
+    /// This node's name in poll leases (default <hostname>-<pid>).
+    #[arg(long, env = "PATCHBAY_NODE_ID")]
+    node_id: Option<String>,
+    /// The largest webhook callback body accepted, in bytes.
+    #[arg(long, env = "PATCHBAY_CALLBACK_BODY_LIMIT", default_value_t = 1024 * 1024)]
+    callback_body_limit: usize,
     /// Log format on standard error: `human` or `json` (one object a line).
     #[arg(long, env = "PATCHBAY_LOG_FORMAT", value_enum, default_value = "human")]
     log_format: LogFormat,
@@ -48,8 +74,26 @@ pub struct Args {
 
 impl Args {
     /// The server configuration these arguments describe.
-    fn config(&self) -> ServerConfig {
-        ServerConfig {
+    fn config(&self) -> anyhow::Result<ServerConfig> {
+        let seconds = |value: f64, flag: &str| {
+            anyhow::ensure!(
+                value.is_finite() && value > 0.0 && value <= 366.0 * 86_400.0,
+                "--{flag} must be a positive number of seconds, at most a year"
+            );
+            Ok(Duration::from_secs_f64(value))
+        };
+        let defaults = TriggerSettings::default();
+        let triggers = TriggerSettings {
+            default_recurrence: seconds(self.trigger_default_recurrence, "trigger-default-recurrence")?,
+            minimum_interval: seconds(self.trigger_minimum_interval, "trigger-minimum-interval")?,
+            lease: seconds(self.trigger_lease, "trigger-lease")?,
+            poll_concurrency: self.trigger_concurrency.max(1),
+            run_scheduler: !self.no_scheduler,
+            node_id: self.node_id.clone().unwrap_or(defaults.node_id),
+            callback_body_limit: self.callback_body_limit,
+            intake_queue: defaults.intake_queue,
+        };
+        Ok(ServerConfig {
             listen: self.listen,
             public_url: self.public_url.clone(),
             data_dir: self.data_dir.clone(),
@@ -59,7 +103,9 @@ impl Args {
             allow_private: self.allow_private,
             invoke_retries: self.invoke_retries,
             rate_limit_per_minute: self.rate_limit,
-        }
+            database_schema: self.database_schema.clone(),
+            triggers,
+        })
     }
 }
 
@@ -67,7 +113,7 @@ impl Args {
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     init_logs(args.log_format, &args.log)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    runtime.block_on(serve(args.config()))
+    runtime.block_on(serve(args.config()?))
 }
 
 async fn serve(config: ServerConfig) -> anyhow::Result<ExitCode> {

@@ -4,6 +4,7 @@
 mod bulk;
 mod commands;
 mod package;
+pub mod table;
 
 pub use commands::{
     CreateArgs, DownloadArgs, ListArgs, ShareArgs, UpdateArgs, create, download, list, share, update,
