@@ -59,8 +59,13 @@ pub struct Harness {
 impl Harness {
     /// Starts a server on a fresh store of `db`; the store is bootstrapped.
     pub async fn start(db: &TestDb) -> Harness {
+        Harness::start_with(db, db.config()).await
+    }
+
+    /// Starts a server with `config` on a fresh store of `db`; the store is bootstrapped.
+    pub async fn start_with(db: &TestDb, config: ServerConfig) -> Harness {
         let store = db.open().await;
-        let server = start_with_store(db.config(), store.clone()).await.expect("the server starts");
+        let server = start_with_store(config, store.clone()).await.expect("the server starts");
         let (email, token) = server.bootstrap.clone().expect("an empty store bootstraps an admin");
         assert_eq!(email, "admin@localhost");
         let admin = Client::new(&server.url, &token);
