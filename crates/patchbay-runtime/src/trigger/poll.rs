@@ -3,9 +3,8 @@
 //! (a missing one keeps the previous), and a `pollingtrigger` policy turns a plain list API into
 //! the same contract (§4.9). The choices are in the [module docs](super).
 
-use super::{
-    PollState, TriggerKind, headers_json, override_query, require_kind, with_query_inputs,
-};
+use super::{PollState, TriggerKind, headers_json, override_query, require_kind, with_query_inputs};
+use crate::bind::Inputs;
 use crate::pipeline::{
     Call, Ctx, ExchangeRecord, InvokeError, Runtime, auth_headers, resolve, respond, scope_base,
 };
@@ -15,7 +14,6 @@ use crate::response::InvokeResponse;
 use crate::security::{ConnectionValues, apply_operation_security};
 use crate::transport::{is_http, location_header, parse_retry_after, same_origin};
 use crate::wire::WireRequest;
-use crate::bind::Inputs;
 use serde_json::Value;
 use std::time::{Duration, SystemTime};
 use url::Url;
@@ -114,7 +112,8 @@ impl Runtime {
         if same_origin(&wire.url, &built.url) {
             wire.headers = auth_headers(&built.headers);
             let connector = &ctx.connector.connector;
-            apply_operation_security(&mut wire, connector, ctx.operation, ctx.connection, &self.tokens).await?;
+            apply_operation_security(&mut wire, connector, ctx.operation, ctx.connection, &self.tokens)
+                .await?;
         }
         Ok(wire)
     }
@@ -171,7 +170,12 @@ mod tests {
             headers.insert("location", l.parse().unwrap());
         }
         let body = if body.is_null() { ResponseBody::Empty } else { ResponseBody::Json(body) };
-        InvokeResponse { status: StatusCode::from_u16(status).unwrap(), headers, body, schema_warnings: vec![] }
+        InvokeResponse {
+            status: StatusCode::from_u16(status).unwrap(),
+            headers,
+            body,
+            schema_warnings: vec![],
+        }
     }
 
     fn requested() -> Url {
@@ -181,24 +185,36 @@ mod tests {
     fn newest_first() -> PollingTriggerConfig {
         let map = json!({"triggerConfig": {"since": "@{triggerBody().value[0].seq}"},
                          "triggerDataPath": "@triggerBody().value"});
-        PollingTriggerConfig::from_params(&Params::from_map("pollingtrigger", map.as_object().cloned().unwrap()))
-            .unwrap()
+        PollingTriggerConfig::from_params(&Params::from_map(
+            "pollingtrigger",
+            map.as_object().cloned().unwrap(),
+        ))
+        .unwrap()
     }
 
-    fn step(r: &InvokeResponse, state: &PollState, c: Option<&PollingTriggerConfig>) -> (Option<Fired>, PollState) {
+    fn step(
+        r: &InvokeResponse,
+        state: &PollState,
+        c: Option<&PollingTriggerConfig>,
+    ) -> (Option<Fired>, PollState) {
         advance(r, &requested(), state, c, &PolicyScope::default()).unwrap()
     }
 
     #[test]
     fn location_state_moves_on_200_and_202_and_stays_without_one() {
-        let start = PollState { location: Some("https://api.example/v1/poll?since=1".into()), ..Default::default() };
+        let start =
+            PollState { location: Some("https://api.example/v1/poll?since=1".into()), ..Default::default() };
         let (fired, next) = step(&answer(202, Some("poll?since=2"), Value::Null), &start, None);
         assert!(fired.is_none());
         assert_eq!(next.location.as_deref(), Some("https://api.example/v1/poll?since=2"));
         let (fired, kept) = step(&answer(202, None, Value::Null), &next, None);
         assert!(fired.is_none());
         assert_eq!(kept, next, "a 202 without Location keeps the previous location");
-        let (fired, moved) = step(&answer(200, Some("https://api.example/v1/poll?since=3"), json!({"value": [1]})), &kept, None);
+        let (fired, moved) = step(
+            &answer(200, Some("https://api.example/v1/poll?since=3"), json!({"value": [1]})),
+            &kept,
+            None,
+        );
         assert_eq!(fired.unwrap().body, json!({"value": [1]}));
         assert_eq!(moved.location.as_deref(), Some("https://api.example/v1/poll?since=3"));
         let (fired, same) = step(&answer(200, None, json!({"value": []})), &moved, None);
@@ -210,7 +226,8 @@ mod tests {
     fn an_error_status_or_another_success_keeps_the_state() {
         let start = PollState { location: Some("https://api.example/a".into()), ..Default::default() };
         for status in [500, 404, 429, 201, 204] {
-            let (fired, next) = step(&answer(status, Some("https://api.example/b"), json!({"x": 1})), &start, None);
+            let (fired, next) =
+                step(&answer(status, Some("https://api.example/b"), json!({"x": 1})), &start, None);
             assert!(fired.is_none(), "{status}");
             assert_eq!(next, start, "{status}");
         }
@@ -219,7 +236,11 @@ mod tests {
     #[test]
     fn polling_trigger_takes_a_baseline_then_fires_only_on_items() {
         let c = newest_first();
-        let (fired, base) = step(&answer(200, None, json!({"value": [{"seq": 7}, {"seq": 6}]})), &PollState::default(), Some(&c));
+        let (fired, base) = step(
+            &answer(200, None, json!({"value": [{"seq": 7}, {"seq": 6}]})),
+            &PollState::default(),
+            Some(&c),
+        );
         assert!(fired.is_none(), "the first poll only takes a baseline");
         assert!(base.baselined);
         assert_eq!(base.query, *json!({"since": "7"}).as_object().unwrap());

@@ -37,10 +37,8 @@ pub fn split_items(outputs: &Fired, split_on: Option<&str>) -> Result<Vec<Value>
     let Some(text) = split_on.map(str::trim).filter(|t| !t.is_empty()) else {
         return Ok(vec![outputs.body.clone()]);
     };
-    let parse_error = |e: &dyn std::fmt::Display| SplitError::Parse {
-        expression: text.to_string(),
-        reason: e.to_string(),
-    };
+    let parse_error =
+        |e: &dyn std::fmt::Display| SplitError::Parse { expression: text.to_string(), reason: e.to_string() };
     let scope = MapScope::new()
         .value("triggerBody", outputs.body.clone())
         .value("triggerOutputs", json!({"headers": outputs.headers, "body": outputs.body}));
@@ -168,7 +166,10 @@ mod tests {
         assert_eq!(split_items(&outputs, Some("  ")).unwrap(), vec![outputs.body.clone()]);
         assert_eq!(split_items(&outputs, Some("@triggerBody()?['one']")).unwrap(), vec![json!({"id": 1})]);
         assert!(split_items(&outputs, Some("@triggerBody()?['missing']")).unwrap().is_empty());
-        assert_eq!(split_items(&outputs, Some("@triggerOutputs()['headers']['x-total']")).unwrap(), vec![json!("2")]);
+        assert_eq!(
+            split_items(&outputs, Some("@triggerOutputs()['headers']['x-total']")).unwrap(),
+            vec![json!("2")]
+        );
     }
 
     #[test]

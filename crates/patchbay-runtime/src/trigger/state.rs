@@ -50,16 +50,24 @@ mod tests {
             baselined: true,
         };
         let stored = state.to_json();
-        assert_eq!(stored, json!({"location": "https://api.example/poll?since=4", "query": {"since": "4"}, "baselined": true}));
+        assert_eq!(
+            stored,
+            json!({"location": "https://api.example/poll?since=4", "query": {"since": "4"}, "baselined": true})
+        );
         assert_eq!(PollState::from_json(&stored), state);
         assert_eq!(state.query_pairs(), vec![("since".to_string(), "4".to_string())]);
     }
 
     #[test]
     fn null_and_garbage_read_as_a_fresh_state() {
-        for stored in [Value::Null, json!(3), json!("x"), json!([1]), json!({"location": 5}), json!({"query": []})] {
+        for stored in
+            [Value::Null, json!(3), json!("x"), json!([1]), json!({"location": 5}), json!({"query": []})]
+        {
             assert_eq!(PollState::from_json(&stored), PollState::default(), "{stored}");
         }
-        assert_eq!(PollState::from_json(&json!({"location": "u", "other": 1})).location.as_deref(), Some("u"));
+        assert_eq!(
+            PollState::from_json(&json!({"location": "u", "other": 1})).location.as_deref(),
+            Some("u")
+        );
     }
 }

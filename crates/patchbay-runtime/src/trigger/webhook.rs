@@ -88,8 +88,7 @@ impl Runtime {
         let response = self.send_first(&wire, &ctx.link(), &[call.callback_url], &mut exchanges).await?;
         let (result, _) = respond(plan, response, call.connection)?;
         let status = result.status.as_u16();
-        let location =
-            location_header(&result.headers, &wire.url).filter(|_| (200..300).contains(&status));
+        let location = location_header(&result.headers, &wire.url).filter(|_| (200..300).contains(&status));
         Ok(Subscribed { status, location, body: result.body.to_value(), exchanges })
     }
 
@@ -101,7 +100,10 @@ impl Runtime {
             base.as_ref().and_then(|base| match_delete(call.connector, base, call.location))
         {
             let query: Vec<(String, String)> = call.location.query_pairs().into_owned().collect();
-            let plan = call.connector.operation(&operation_id).ok_or_else(|| InvokeError::UnknownOperation(operation_id.clone()))?;
+            let plan = call
+                .connector
+                .operation(&operation_id)
+                .ok_or_else(|| InvokeError::UnknownOperation(operation_id.clone()))?;
             let inputs = with_query_inputs(plan, &inputs, &query);
             let inner = Call {
                 connector: call.connector,
