@@ -216,11 +216,15 @@ async fn polling_trigger_policy_turns_a_plain_list_into_new_items_and_errors_kee
 }
 
 /// `GET /poll` on the backend: the first answer points at itself with `c=1`, the second at
-/// another origin; the other origin answers 202 without a `Location`.
+/// another origin (echoing the query key); the other origin answers 202 without a `Location`.
 async fn chained(State((seen, other)): State<(Recorder, String)>, request: Request) -> Response {
     let seen = seen.record(request).await;
-    let next =
-        if seen.uri.contains("c=1") { format!("{other}/elsewhere?c=2") } else { "/poll?c=1".to_string() };
+    // The second answer echoes the query key, as a backend that builds its Location from the request would.
+    let next = if seen.uri.contains("c=1") {
+        format!("{other}/elsewhere?c=2&key={KEY}")
+    } else {
+        "/poll?c=1".to_string()
+    };
     (StatusCode::ACCEPTED, [("location", next)]).into_response()
 }
 
@@ -259,6 +263,12 @@ async fn credentials_go_to_a_location_on_the_backend_origin_and_nowhere_else() {
     assert_eq!(same_origin.headers["x-client"], "patchbay", "request policies' headers too");
     assert_eq!(same_origin.headers["x-scope"], "all", "and header parameters");
 
+    let elsewhere_url = format!("http://{other}/elsewhere?c=2");
+    assert_eq!(
+        second.next_state.location.as_deref(),
+        Some(elsewhere_url.as_str()),
+        "the echoed key is not stored"
+    );
     let third = poll(&rt, &connector, &conn, "OnChange", &trigger, &second.next_state).await.unwrap();
     assert_eq!(third.status, 202);
     let away = elsewhere.last();

@@ -12,7 +12,9 @@
 //!   operation would send; the connection's security is applied to the new URL once more there,
 //!   so an API key carried in the query follows too. On any other origin the GET carries no
 //!   header at all, as long-running status polls do. URL-shaping request policies do not rewrite
-//!   a `Location` (it is already the backend's URL); response policies shape the answer.
+//!   a `Location` (it is already the backend's URL); response policies shape the answer. A
+//!   `Location` is stored without query parameters whose value is a connection secret (an echoed
+//!   API key): the state is kept in clear, and the key is added again on the backend's origin.
 //! * **A trigger call never runs the long-running (202) or paging steps**: a 202 with a
 //!   `Location` answering a poll or a subscription is trigger state or the subscription's URL,
 //!   not an asynchronous job. `x-ms-triggerConfig-nextLink` is not followed either.

@@ -84,7 +84,10 @@ impl Runtime {
         let response = self.send_first(&wire, &ctx.link(), &[], &mut exchanges).await?;
         let (result, _) = respond(plan, response, call.connection)?;
         let scope = scope_base(plan, call.connection);
-        let (fired, next_state) = advance(&result, &wire.url, call.state, polling.as_ref(), &scope)?;
+        let (fired, mut next_state) = advance(&result, &wire.url, call.state, polling.as_ref(), &scope)?;
+        if let Some(location) = &next_state.location {
+            next_state.location = Some(without_secrets(location, &call.connection.secrets()));
+        }
         Ok(Polled {
             status: result.status.as_u16(),
             fired,
@@ -122,6 +125,24 @@ impl Runtime {
 /// The stored `Location`, when it is an absolute http(s) URL.
 fn stored_location(state: &PollState) -> Option<Url> {
     state.location.as_deref().and_then(|text| Url::parse(text.trim()).ok()).filter(is_http)
+}
+
+/// A stored `Location` without query parameters whose value is a connection secret (a backend
+/// that echoes an API key sent in the query): state is stored in clear, and the key is added
+/// again when the next poll goes to the backend's origin.
+fn without_secrets(location: &str, secrets: &[String]) -> String {
+    let Ok(mut url) = Url::parse(location) else { return location.to_string() };
+    let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+    if !pairs.iter().any(|(_, value)| secrets.contains(value)) {
+        return location.to_string();
+    }
+    let kept: Vec<&(String, String)> = pairs.iter().filter(|(_, value)| !secrets.contains(value)).collect();
+    if kept.is_empty() {
+        url.set_query(None);
+    } else {
+        url.query_pairs_mut().clear().extend_pairs(kept);
+    }
+    url.to_string()
 }
 
 /// What an answer means: whether it fires, and the next state (spec §5.2.1, §4.9).
@@ -198,6 +219,21 @@ mod tests {
         c: Option<&PollingTriggerConfig>,
     ) -> (Option<Fired>, PollState) {
         advance(r, &requested(), state, c, &PolicyScope::default()).unwrap()
+    }
+
+    #[test]
+    fn an_echoed_secret_is_not_kept_in_the_stored_location() {
+        let secrets = vec!["k3y".to_string()];
+        assert_eq!(
+            without_secrets("https://a.example/p?since=2&key=k3y", &secrets),
+            "https://a.example/p?since=2"
+        );
+        assert_eq!(without_secrets("https://a.example/p?key=k3y", &secrets), "https://a.example/p");
+        assert_eq!(
+            without_secrets("https://a.example/p?since=%3A2", &secrets),
+            "https://a.example/p?since=%3A2"
+        );
+        assert_eq!(without_secrets("not a url", &secrets), "not a url");
     }
 
     #[test]
