@@ -130,6 +130,14 @@ pub enum InvokeError {
     /// Following next links failed.
     #[error("{0}")]
     Paging(String),
+    /// The operation cannot be used as this kind of trigger.
+    #[error("operation `{operation}` {reason}")]
+    NotATrigger {
+        /// The operation.
+        operation: String,
+        /// What it lacks (e.g. "is not a polling trigger: it has no `x-ms-trigger`").
+        reason: String,
+    },
 }
 
 impl Runtime {
@@ -148,13 +156,7 @@ impl Runtime {
         let (plan, ctx) = resolve(&call)?;
         let mut exchanges = Vec::new();
         let wire = self.build(&call, &ctx, &mut exchanges).await?;
-        let first = self.send_recorded(wire.clone(), &ctx, None, &mut exchanges).await?;
-        // Rare paths are boxed so the common path's future stays small.
-        let first = if first.status == StatusCode::UNAUTHORIZED {
-            Box::pin(self.retry_unauthorized(first, wire.clone(), &ctx, &mut exchanges)).await?
-        } else {
-            first
-        };
+        let first = self.send_first(&wire, &ctx.link(), &[], &mut exchanges).await?;
         let response = match classify_async(&first, &wire.url) {
             Some(pending) if !self.options.wait_for_completion => {
                 let headers = auth_headers(&wire.headers);
@@ -184,15 +186,28 @@ impl Runtime {
     }
 
     /// Binds, secures and runs the request policies.
-    async fn build(
+    pub(crate) async fn build(
         &self,
         call: &Call<'_>,
         ctx: &Ctx<'_>,
         exchanges: &mut Vec<ExchangeRecord>,
     ) -> Result<WireRequest, InvokeError> {
+        self.build_with(call, ctx, |_| {}, exchanges).await
+    }
+
+    /// [`Runtime::build`] with a change to the bound draft before security and policies see it
+    /// (a trigger's query state).
+    pub(crate) async fn build_with(
+        &self,
+        call: &Call<'_>,
+        ctx: &Ctx<'_>,
+        adjust: impl FnOnce(&mut HttpDraft),
+        exchanges: &mut Vec<ExchangeRecord>,
+    ) -> Result<WireRequest, InvokeError> {
         let plan = ctx.plan;
         let base = call.connector.connector.backend.base_url().unwrap_or_default();
         let mut draft = bind(plan, &base, call.inputs)?;
+        adjust(&mut draft);
         self.secure_draft(&mut draft, call.connector, ctx.operation, call.connection).await?;
         let path_values = path_values(plan, call.inputs)?;
         if !plan.policies.request.is_empty() {
@@ -277,7 +292,7 @@ impl Runtime {
             body: DraftBody::None,
         };
         self.secure_draft(&mut side_draft, ctx.connector, ctx.operation, ctx.connection).await?;
-        let response = self.send_recorded(side_draft.into_wire()?, ctx, None, exchanges).await?;
+        let response = self.send_recorded(side_draft.into_wire()?, ctx.connection, &[], exchanges).await?;
         if !response.status.is_success() {
             let reason = format!("its lookup call answered {}", response.status);
             return Err(InvokeError::Policy(PolicyError::Failed {
@@ -288,17 +303,34 @@ impl Runtime {
         Ok(serde_json::from_slice(&response.body).unwrap_or(Value::Null))
     }
 
+    /// Sends once (with the retry policy) and, on a 401 to an OAuth call, refreshes the token and
+    /// sends again; `extra_secrets` are masked in the records besides the connection's.
+    pub(crate) async fn send_first(
+        &self,
+        wire: &WireRequest,
+        link: &Link<'_>,
+        extra_secrets: &[&str],
+        exchanges: &mut Vec<ExchangeRecord>,
+    ) -> Result<WireResponse, InvokeError> {
+        let first = self.send_recorded(wire.clone(), link.connection, extra_secrets, exchanges).await?;
+        if first.status != StatusCode::UNAUTHORIZED {
+            return Ok(first);
+        }
+        // Rare paths are boxed so the common path's future stays small.
+        Box::pin(self.retry_unauthorized(first, wire.clone(), link, extra_secrets, exchanges)).await
+    }
+
     /// Sends with the retry policy and, when asked, records the exchange, masked.
     async fn send_recorded(
         &self,
         wire: WireRequest,
-        ctx: &Ctx<'_>,
-        extra_secret: Option<&str>,
+        connection: &ConnectionValues,
+        extra_secrets: &[&str],
         exchanges: &mut Vec<ExchangeRecord>,
     ) -> Result<WireResponse, InvokeError> {
         let secrets = || {
-            let mut all = ctx.connection.secrets();
-            all.extend(extra_secret.map(str::to_string));
+            let mut all = connection.secrets();
+            all.extend(extra_secrets.iter().map(|s| s.to_string()));
             all
         };
         let request = self.options.record_exchanges.then(|| describe_request(&wire, &secrets()));
@@ -315,18 +347,19 @@ impl Runtime {
         &self,
         first: WireResponse,
         wire: WireRequest,
-        ctx: &Ctx<'_>,
+        link: &Link<'_>,
+        extra_secrets: &[&str],
         exchanges: &mut Vec<ExchangeRecord>,
     ) -> Result<WireResponse, InvokeError> {
         if first.status != StatusCode::UNAUTHORIZED {
             return Ok(first);
         }
-        let Ok(Credential::OAuth(_)) = select_credential(&ctx.connector.connector, ctx.connection) else {
+        let Ok(Credential::OAuth(_)) = select_credential(&link.connector.connector, link.connection) else {
             return Ok(first);
         };
         let sent = wire.headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("");
         let token = sent.strip_prefix("Bearer ").unwrap_or(sent);
-        let Ok(outcome) = self.tokens.on_rejected_token(&ctx.connection.id, token).await else {
+        let Ok(outcome) = self.tokens.on_rejected_token(&link.connection.id, token).await else {
             return Ok(first);
         };
         let mut again = wire;
@@ -335,7 +368,9 @@ impl Runtime {
             value.set_sensitive(true);
             again.headers.insert(http::header::AUTHORIZATION, value);
         }
-        self.send_recorded(again, ctx, Some(&outcome.tokens.access_token), exchanges).await
+        let mut secrets = extra_secrets.to_vec();
+        secrets.push(&outcome.tokens.access_token);
+        self.send_recorded(again, link.connection, &secrets, exchanges).await
     }
 
     /// Polls a 202 answer until it is done, within the bounds.
@@ -391,15 +426,28 @@ impl Runtime {
 }
 
 /// What the pipeline's steps share about the call.
-struct Ctx<'a> {
-    plan: &'a OperationPlan,
-    connector: &'a CompiledConnector,
-    operation: &'a Operation,
-    connection: &'a ConnectionValues,
+pub(crate) struct Ctx<'a> {
+    pub(crate) plan: &'a OperationPlan,
+    pub(crate) connector: &'a CompiledConnector,
+    pub(crate) operation: &'a Operation,
+    pub(crate) connection: &'a ConnectionValues,
+}
+
+impl<'a> Ctx<'a> {
+    /// The connector and connection the call is made for.
+    pub(crate) fn link(&self) -> Link<'a> {
+        Link { connector: self.connector, connection: self.connection }
+    }
+}
+
+/// Who a request is sent for: the connector and the connection (secrets to mask, tokens to renew).
+pub(crate) struct Link<'a> {
+    pub(crate) connector: &'a CompiledConnector,
+    pub(crate) connection: &'a ConnectionValues,
 }
 
 /// Finds the call's operation and gathers what every step needs.
-fn resolve<'a>(call: &Call<'a>) -> Result<(&'a OperationPlan, Ctx<'a>), InvokeError> {
+pub(crate) fn resolve<'a>(call: &Call<'a>) -> Result<(&'a OperationPlan, Ctx<'a>), InvokeError> {
     let unknown = || InvokeError::UnknownOperation(call.operation_id.into());
     let plan = call.connector.operation(call.operation_id).ok_or_else(unknown)?;
     let (_, operation) = call.connector.connector.operation(call.operation_id).ok_or_else(unknown)?;
@@ -414,7 +462,7 @@ fn placeholder_url() -> &'static url::Url {
 }
 
 /// The part of the policy scope that does not change during a call.
-fn scope_base(plan: &OperationPlan, connection: &ConnectionValues) -> PolicyScope {
+pub(crate) fn scope_base(plan: &OperationPlan, connection: &ConnectionValues) -> PolicyScope {
     PolicyScope {
         connection: connection.values.clone(),
         original_method: plan.method.as_str().to_string(),
@@ -448,7 +496,7 @@ fn refresh_scope(scope: &mut PolicyScope, draft: &HttpDraft) {
 }
 
 /// Headers a poll or a next page needs: authorization and API keys set by security or policies.
-fn auth_headers(headers: &HeaderMap) -> HeaderMap {
+pub(crate) fn auth_headers(headers: &HeaderMap) -> HeaderMap {
     let mut out = HeaderMap::new();
     for (name, value) in headers {
         if name != http::header::CONTENT_TYPE && name != http::header::CONTENT_LENGTH {
@@ -459,7 +507,7 @@ fn auth_headers(headers: &HeaderMap) -> HeaderMap {
 }
 
 /// Decodes the final response and runs the response (and, on errors, failure) policies.
-fn respond(
+pub(crate) fn respond(
     plan: &OperationPlan,
     wire: WireResponse,
     connection: &ConnectionValues,

@@ -52,9 +52,9 @@ fn pointer_text(pointer: &str) -> String {
 }
 
 /// Merges `"<name>/a/b": v` and `"body/a/b": v` inputs into the body object.
-fn merge_flattened(body: &mut Option<Value>, name: &str, inputs: &Inputs) {
+pub(crate) fn merge_flattened(body: &mut Option<Value>, name: &str, inputs: &Inputs) {
     for (key, value) in inputs {
-        let Some(path) = key.strip_prefix(&format!("{name}/")).or_else(|| key.strip_prefix("body/")) else {
+        let Some(path) = flattened_path(key, name) else {
             continue;
         };
         let target = body.get_or_insert_with(|| Value::Object(Map::new()));
@@ -62,7 +62,13 @@ fn merge_flattened(body: &mut Option<Value>, name: &str, inputs: &Inputs) {
     }
 }
 
-fn set_path<'a>(target: &mut Value, mut path: impl Iterator<Item = &'a str>, value: Value) {
+/// The property path of a flattened body input (`"<name>/a/b"` or `"body/a/b"` → `a/b`).
+pub(crate) fn flattened_path<'k>(key: &'k str, name: &str) -> Option<&'k str> {
+    key.strip_prefix(name).and_then(|rest| rest.strip_prefix('/')).or_else(|| key.strip_prefix("body/"))
+}
+
+/// Sets the value at a property path, creating objects on the way (replacing non-objects).
+pub(crate) fn set_path<'a>(target: &mut Value, mut path: impl Iterator<Item = &'a str>, value: Value) {
     let Some(segment) = path.next() else {
         *target = value;
         return;

@@ -7,6 +7,7 @@ mod body;
 mod form;
 mod value;
 
+pub(crate) use body::{flattened_path, merge_flattened, set_path};
 pub use value::{CollectionFormat, to_text};
 
 use crate::draft::{DraftBody, HttpDraft};

@@ -26,7 +26,7 @@ mod test_support;
 pub mod update_next_link;
 
 pub use behavior::{Behavior, PolicyError, RequestStage, ResponseFlags, ResponseStage, SideRequest};
-pub use body_path::{BodyPath, PathRoot};
+pub use body_path::{BodyPath, PathRoot, Step};
 pub use params::Params;
 pub use polling_trigger::{PollingTriggerConfig, polling_trigger_config};
 pub use scope::PolicyScope;

@@ -67,6 +67,11 @@ impl PollingTriggerConfig {
         self.queries.iter().map(|(name, _)| name.as_str())
     }
 
+    /// Where the new items are (`triggerDataPath`); `None` when the body itself holds them.
+    pub fn data_path(&self) -> Option<&BodyPath> {
+        self.data_path.as_ref()
+    }
+
     /// The root property holding a next-page link.
     pub fn next_link_name(&self) -> &str {
         &self.next_link_name

@@ -10,11 +10,10 @@
 //! status. The kept headers (e.g. `Authorization`) go only to status URLs on the origin of the
 //! original request; on another origin the poll carries none.
 
-use super::origin::{headers_for, is_http};
+use super::origin::{headers_for, location_header};
 use super::retry::{RetryPolicy, parse_retry_after};
 use super::{Transport, TransportError};
 use crate::wire::{WireRequest, WireResponse};
-use http::header::LOCATION;
 use http::{HeaderMap, Method, StatusCode};
 use std::time::{Duration, Instant, SystemTime};
 use url::Url;
@@ -109,9 +108,7 @@ pub fn classify_async(response: &WireResponse, base: &Url) -> Option<Pending> {
 
 /// The `Location` header resolved against `base`, when present and http(s).
 fn location(response: &WireResponse, base: &Url) -> Option<Url> {
-    let text = response.headers.get(LOCATION)?.to_str().ok()?.trim();
-    let url = base.join(text).ok()?;
-    is_http(&url).then_some(url)
+    location_header(&response.headers, base)
 }
 
 /// The step a status answer means: still running (202) or done.
@@ -189,6 +186,7 @@ impl Transport {
 mod tests {
     use super::*;
     use http::HeaderValue;
+    use http::header::LOCATION;
 
     fn answer(code: u16, location: Option<&'static str>, retry_after: Option<&'static str>) -> WireResponse {
         let mut headers = HeaderMap::new();

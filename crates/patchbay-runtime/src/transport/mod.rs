@@ -19,6 +19,7 @@ pub mod retry;
 
 pub use client::Transport;
 pub use long_running::{LongRunningError, LongRunningOptions, Pending, PollStep, classify_async};
+pub(crate) use origin::{is_http, location_header, same_origin};
 pub use paging::{PageOptions, PagingError};
 pub use retry::{Decision, RetryPolicy, classify, next_delay, parse_retry_after};
 

@@ -1,16 +1,24 @@
 //! URLs a server named (a `Location`, a next link): whether they may be followed, and with which headers.
 
 use http::HeaderMap;
+use http::header::LOCATION;
 use url::Url;
 
 /// Whether the URL's scheme is http or https, the only ones the transport speaks.
-pub(super) fn is_http(url: &Url) -> bool {
+pub(crate) fn is_http(url: &Url) -> bool {
     matches!(url.scheme(), "http" | "https")
 }
 
 /// Whether two URLs share scheme, host and port.
-pub(super) fn same_origin(a: &Url, b: &Url) -> bool {
+pub(crate) fn same_origin(a: &Url, b: &Url) -> bool {
     a.origin() == b.origin()
+}
+
+/// The `Location` header resolved against `base` (the URL that answered), when present and http(s).
+pub(crate) fn location_header(headers: &HeaderMap, base: &Url) -> Option<Url> {
+    let text = headers.get(LOCATION)?.to_str().ok()?.trim();
+    let url = base.join(text).ok()?;
+    is_http(&url).then_some(url)
 }
 
 /// The headers to send to `target`: all of them on the origin of `first`, none elsewhere, so
