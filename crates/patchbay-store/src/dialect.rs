@@ -78,6 +78,8 @@ pub(crate) trait Cols {
     fn int(&self, column: &str) -> Result<i64>;
     /// A nullable BIGINT column.
     fn opt_int(&self, column: &str) -> Result<Option<i64>>;
+    /// A non-null flag: BOOLEAN on PostgreSQL, 0/1 INTEGER on SQLite.
+    fn flag(&self, column: &str) -> Result<bool>;
     /// A non-null BLOB / BYTEA column.
     fn blob(&self, column: &str) -> Result<Vec<u8>>;
     /// A nullable BLOB / BYTEA column.
@@ -99,6 +101,9 @@ macro_rules! impl_cols {
             fn opt_int(&self, column: &str) -> Result<Option<i64>> {
                 Ok(self.try_get(column)?)
             }
+            fn flag(&self, column: &str) -> Result<bool> {
+                Ok(self.try_get(column)?)
+            }
             fn blob(&self, column: &str) -> Result<Vec<u8>> {
                 Ok(self.try_get(column)?)
             }
@@ -115,12 +120,16 @@ impl_cols!(PgRow);
 type MigrationFile = (i64, &'static str, &'static str);
 
 /// The SQLite migrations, in order (the files under `migrations/sqlite`).
-pub(crate) const SQLITE_MIGRATIONS: &[MigrationFile] =
-    &[(1, "initial", include_str!("../migrations/sqlite/0001_initial.sql"))];
+pub(crate) const SQLITE_MIGRATIONS: &[MigrationFile] = &[
+    (1, "initial", include_str!("../migrations/sqlite/0001_initial.sql")),
+    (2, "triggers", include_str!("../migrations/sqlite/0002_triggers.sql")),
+];
 
 /// The PostgreSQL migrations, in order (the files under `migrations/postgres`).
-pub(crate) const POSTGRES_MIGRATIONS: &[MigrationFile] =
-    &[(1, "initial", include_str!("../migrations/postgres/0001_initial.sql"))];
+pub(crate) const POSTGRES_MIGRATIONS: &[MigrationFile] = &[
+    (1, "initial", include_str!("../migrations/postgres/0001_initial.sql")),
+    (2, "triggers", include_str!("../migrations/postgres/0002_triggers.sql")),
+];
 
 /// A migrator over embedded migration files, checksummed as `sqlx migrate` does.
 fn migrator(files: &[MigrationFile]) -> Migrator {

@@ -118,6 +118,16 @@ pub enum StoreError {
     /// A JSON value could not be read or written.
     #[error("JSON: {0}")]
     Json(#[from] serde_json::Error),
+    /// A poll's lease was taken over (it expired and another node claimed the trigger) or the
+    /// trigger was deleted: the poll's result was not stored.
+    #[error(
+        "lost the lease on trigger `{id}`: it expired and another node claimed the trigger, or the trigger \
+         was deleted; this poll's result was discarded (use a lease longer than a poll takes, or renew it)"
+    )]
+    LeaseLost {
+        /// The trigger.
+        id: String,
+    },
     /// A blocking background task (password hashing) did not finish.
     #[error("background task: {0}")]
     Task(String),

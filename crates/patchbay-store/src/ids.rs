@@ -18,6 +18,7 @@ macro_rules! id_type {
 
         impl $name {
             /// A new random identifier.
+            #[allow(dead_code, reason = "event ids are time-ordered instead")]
             pub(crate) fn random() -> Result<Self> {
                 Ok(Self(format!("{}{}", $prefix, hex(&random_bytes::<16>()?))))
             }
@@ -79,6 +80,30 @@ id_type!(
     ConnectionId,
     "cxn_"
 );
+id_type!(
+    /// Identifies a trigger (a polling schedule or a webhook subscription owner).
+    TriggerId,
+    "trg_"
+);
+id_type!(
+    /// Identifies a webhook subscription (part of its callback URL).
+    SubscriptionId,
+    "sub_"
+);
+id_type!(
+    /// Identifies a stored trigger event.
+    EventId,
+    "evt_"
+);
+
+impl EventId {
+    /// A new identifier that sorts by creation time (millisecond prefix, then 80 random bits), so
+    /// that the index on event ids grows at its end instead of at random places.
+    pub(crate) fn ordered(now_ms: i64) -> Result<Self> {
+        let millis = now_ms.clamp(0, (1 << 48) - 1);
+        Ok(Self(format!("evt_{millis:012x}{}", hex(&random_bytes::<10>()?))))
+    }
+}
 
 /// Milliseconds since the Unix epoch, the store's one time representation.
 pub fn now_ms() -> i64 {
@@ -137,6 +162,16 @@ mod tests {
         assert!(first.as_str().starts_with("ctr_"));
         assert_eq!(first.as_str().len(), 4 + 32);
         assert_ne!(first, second);
+    }
+
+    #[test]
+    fn event_ids_sort_by_time() {
+        let earlier = EventId::ordered(1_700_000_000_000).unwrap();
+        let later = EventId::ordered(1_700_000_000_001).unwrap();
+        assert!(earlier < later, "{earlier} {later}");
+        assert_eq!(earlier.as_str().len(), 4 + 32);
+        assert_ne!(EventId::ordered(5).unwrap(), EventId::ordered(5).unwrap());
+        assert!(EventId::ordered(-1).unwrap().as_str().starts_with("evt_000000000000"));
     }
 
     #[test]

@@ -5,7 +5,8 @@
 //! migrations. The aggregates are reached through small handles, one module each:
 //! [`Store::people`] (environments, users, API tokens), [`Store::connectors`] (immutable revisions),
 //! [`Store::connections`] (secrets sealed with the [`SecretKey`]), [`Store::oauth_states`] and
-//! [`Store::sharing`] (grants, access levels, the catalogue). Times are epoch milliseconds.
+//! [`Store::sharing`] (grants, access levels, the catalogue), [`Store::triggers`] (polling schedule
+//! with leases, durable trigger events, webhook subscriptions). Times are epoch milliseconds.
 //!
 //! ```no_run
 //! # async fn demo() -> patchbay_store::Result<()> {
@@ -33,6 +34,7 @@ pub mod secrets;
 pub mod sharing;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod triggers;
 
 use std::sync::Arc;
 
@@ -40,11 +42,17 @@ pub use connections::{Connection, ConnectionSecrets, ConnectionStatus, Connectio
 pub use connectors::{Connector, ConnectorPackage, ConnectorRevision, Connectors, RevisionInfo};
 pub use dialect::Backend;
 pub use error::{Result, StoreError};
-pub use ids::{ConnectionId, ConnectorId, EnvironmentId, TokenId, UserId, now_ms};
+pub use ids::{
+    ConnectionId, ConnectorId, EnvironmentId, EventId, SubscriptionId, TokenId, TriggerId, UserId, now_ms,
+};
 pub use oauth_states::{OAuthState, OAuthStates};
 pub use people::{ApiToken, Bootstrap, Environment, IssuedToken, NewUser, People, Role, User};
 pub use secrets::{DecryptError, SecretKey};
 pub use sharing::{Access, Grant, Grantee, Level, Resource, Sharing};
+pub use triggers::{
+    EventSource, NewEvent, NewTrigger, Notification, PollDone, PollLease, Stored, Subscription,
+    SubscriptionStatus, Trigger, TriggerEvent, TriggerKind, Triggers,
+};
 
 use dialect::Db;
 
@@ -118,6 +126,11 @@ impl Store {
     /// Grants, access levels and the catalogue of published connectors.
     pub fn sharing(&self) -> Sharing<'_> {
         Sharing::new(self)
+    }
+
+    /// Triggers: the polling schedule with its leases, trigger events and webhook subscriptions.
+    pub fn triggers(&self) -> Triggers<'_> {
+        Triggers::new(self)
     }
 
     /// The secret key, or [`StoreError::NoSecretKey`].
