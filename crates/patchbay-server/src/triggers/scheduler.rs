@@ -67,7 +67,7 @@ pub fn spawn(state: SharedState, mut stop: watch::Receiver<bool>) -> JoinHandle<
 
 /// How long to sleep: until the earliest due poll, between [`MIN_SLEEP`] and [`MAX_SLEEP`].
 async fn next_wait(state: &SharedState) -> Duration {
-    match state.store.triggers().earliest_due(now_ms()).await {
+    match state.store.triggers().earliest_due().await {
         Ok(Some(due)) => {
             let millis = (due - now_ms()).max(0) as u64;
             Duration::from_millis(millis).clamp(MIN_SLEEP, MAX_SLEEP)

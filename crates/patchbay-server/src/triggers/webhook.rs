@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use patchbay_runtime::{SubscribeCall, UnsubscribeCall};
+use patchbay_runtime::{SubscribeCall, UnsubscribeCall, unsubscribed};
 use patchbay_store::{Subscription, SubscriptionStatus, Trigger};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -43,7 +43,7 @@ pub async fn subscribe(state: &SharedState, trigger: &Trigger) -> Result<Subscri
         callback_url: &callback_url,
     };
     let failure = match state.runtime.subscribe(call).await {
-        Ok(subscribed) if (200..300).contains(&subscribed.status) => {
+        Ok(subscribed) if subscribed.succeeded() => {
             if subscribed.location.is_none() {
                 tracing::warn!(trigger = %trigger.id, "the subscribe answer has no Location: the subscription cannot be removed at the backend");
             }
@@ -122,7 +122,7 @@ async fn try_delete(state: &SharedState, trigger: &Trigger, location: &url::Url)
         }
         let call = UnsubscribeCall { connector: &compiled, connection: &values, location };
         match state.runtime.unsubscribe(call).await {
-            Ok(status) if (200..300).contains(&status) || status == 404 || status == 410 => return Ok(()),
+            Ok(status) if unsubscribed(status) => return Ok(()),
             Ok(status) => last = format!("the backend answered {status} to DELETE"),
             Err(error) => last = masked_message(&error, &values),
         }
