@@ -35,7 +35,8 @@ async fn poll_now(client: &Client, trigger: &str) -> Value {
 
 /// The trigger's events after `after`.
 async fn events(client: &Client, trigger: &str, after: i64, wait: u64) -> Vec<Value> {
-    let (status, page) = client.get(&format!("/api/triggers/{trigger}/events?after={after}&wait={wait}")).await;
+    let (status, page) =
+        client.get(&format!("/api/triggers/{trigger}/events?after={after}&wait={wait}")).await;
     assert_eq!(status, 200, "{page}");
     page["events"].as_array().cloned().unwrap_or_default()
 }
@@ -66,7 +67,10 @@ server_test!(the_state_travels_in_location_and_each_new_task_is_one_event, |db| 
     let second = poll_now(&h.admin, &id).await;
     assert_eq!(second["outcome"], "fired", "{second}");
     assert_eq!(second["eventsStored"], 2, "a batch answer is one event per task: {second}");
-    assert!(second["exchanges"][0]["request"].as_str().unwrap().contains("since="), "the next poll calls the Location");
+    assert!(
+        second["exchanges"][0]["request"].as_str().unwrap().contains("since="),
+        "the next poll calls the Location"
+    );
     let listed = events(&h.admin, &id, 0, 0).await;
     let titles: Vec<&str> = listed.iter().map(|event| event["body"]["title"].as_str().unwrap()).collect();
     assert_eq!(titles, ["One", "Two"]);
@@ -118,15 +122,18 @@ server_test!(a_failing_backend_keeps_the_state_and_records_the_error, |db| {
         .post(&format!("/api/connections/{connection}/triggers"), json!({"operationId": "ListProjects"}))
         .await;
     assert_eq!((status, body["error"]["code"].as_str()), (400, Some("not_a_trigger")), "{body}");
-    let (status, _) =
-        h.admin.post(&format!("/api/connections/{connection}/triggers"), json!({"operationId": "Nope"})).await;
+    let (status, _) = h
+        .admin
+        .post(&format!("/api/connections/{connection}/triggers"), json!({"operationId": "Nope"}))
+        .await;
     assert_eq!(status, 404);
     h.stop().await;
     api.shutdown().await.unwrap();
 });
 
 server_test!(the_scheduler_polls_enabled_triggers_and_stops_when_disabled, |db| {
-    let settings = TriggerSettings { minimum_interval: Duration::from_millis(100), ..TriggerSettings::default() };
+    let settings =
+        TriggerSettings { minimum_interval: Duration::from_millis(100), ..TriggerSettings::default() };
     let config = patchbay_server::ServerConfig { triggers: settings, ..db.config() };
     let h = Harness::start_with(&db, config).await;
     let api = contoso().await;

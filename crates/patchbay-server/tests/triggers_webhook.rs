@@ -30,7 +30,8 @@ async fn wait_for_events(client: &Client, trigger: &str, count: usize) -> Vec<Va
 
 /// The backend's webhook subscriptions, through the connection.
 async fn backend_hooks(client: &Client, connection: &str) -> Vec<Value> {
-    let (status, hooks) = client.post(&format!("/api/connections/{connection}/operations/ListHooks"), json!({})).await;
+    let (status, hooks) =
+        client.post(&format!("/api/connections/{connection}/operations/ListHooks"), json!({})).await;
     assert_eq!(status, 200, "{hooks}");
     hooks["body"]["value"].as_array().cloned().unwrap_or_default()
 }
@@ -68,7 +69,8 @@ server_test!(subscribe_notify_three_times_unsubscribe_then_refuse, |db| {
     }
     let stored = wait_for_events(&h.admin, &id, 3).await;
     assert_eq!(stored.len(), 3);
-    let mut titles: Vec<&str> = stored.iter().map(|event| event["body"]["task"]["title"].as_str().unwrap()).collect();
+    let mut titles: Vec<&str> =
+        stored.iter().map(|event| event["body"]["task"]["title"].as_str().unwrap()).collect();
     titles.sort_unstable();
     assert_eq!(titles, ["A", "B", "C"]);
     assert!(stored.iter().all(|event| event["source"] == "webhook" && event["headers"]["x-contoso-event"] == "taskCreated"));
@@ -124,7 +126,8 @@ server_test!(the_callback_checks_secret_and_size_and_keeps_any_body, |db| {
     assert!(events(&h.admin, &id, 0).await.is_empty());
 
     // Text and JSON bodies are kept; credentials in headers are not.
-    let sent = http.post(&callback).header("authorization", "Bearer leak").body("plain words").send().await.unwrap();
+    let sent =
+        http.post(&callback).header("authorization", "Bearer leak").body("plain words").send().await.unwrap();
     assert_eq!(sent.status().as_u16(), 202);
     let sent = http.post(&callback).json(&json!({"n": 1})).send().await.unwrap();
     assert_eq!(sent.status().as_u16(), 202);

@@ -44,7 +44,12 @@ pub struct Args {
     #[arg(long, env = "PATCHBAY_DATABASE_SCHEMA")]
     database_schema: Option<String>,
     /// Seconds between polls of a polling trigger created without a recurrence.
-    #[arg(long, env = "PATCHBAY_TRIGGER_DEFAULT_RECURRENCE", default_value_t = 180.0, value_name = "SECONDS")]
+    #[arg(
+        long,
+        env = "PATCHBAY_TRIGGER_DEFAULT_RECURRENCE",
+        default_value_t = 180.0,
+        value_name = "SECONDS"
+    )]
     trigger_default_recurrence: f64,
     /// The shortest time between two polls of one trigger, whatever a trigger or backend asks.
     #[arg(long, env = "PATCHBAY_TRIGGER_MINIMUM_INTERVAL", default_value_t = 1.0, value_name = "SECONDS")]

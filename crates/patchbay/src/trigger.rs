@@ -129,7 +129,8 @@ pub fn run(command: TriggerCommand) -> anyhow::Result<ExitCode> {
 async fn create(args: &CreateArgs) -> anyhow::Result<ExitCode> {
     let mut inputs = match &args.inputs_file {
         Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+            let text =
+                std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
             match serde_json::from_str(&text) {
                 Ok(Value::Object(map)) => map,
                 _ => anyhow::bail!("{} must hold a JSON object of inputs", path.display()),
@@ -180,7 +181,9 @@ async fn list(client: &Client) -> anyhow::Result<ExitCode> {
         })
         .collect();
     if rows.is_empty() {
-        println!("no triggers yet; create one with `patchbay trigger create --connection <id> --operation <id>`");
+        println!(
+            "no triggers yet; create one with `patchbay trigger create --connection <id> --operation <id>`"
+        );
     } else {
         print_table(["ID", "KIND", "OPERATION", "STATE", "LAST POLL", "CONNECTION"], &rows);
     }
@@ -195,7 +198,11 @@ async fn show(client: &Client, method: &str, id: &str, suffix: &str) -> anyhow::
     let mut code = ExitCode::SUCCESS;
     for removal in answer["removals"].as_array().map(Vec::as_slice).unwrap_or_default() {
         if removal["removed"] != json!(true) {
-            eprintln!("warning: subscription {} was not removed: {}", cell(&removal["subscription"]), cell(&removal["error"]));
+            eprintln!(
+                "warning: subscription {} was not removed: {}",
+                cell(&removal["subscription"]),
+                cell(&removal["error"])
+            );
             code = ExitCode::from(1);
         }
     }
@@ -204,7 +211,12 @@ async fn show(client: &Client, method: &str, id: &str, suffix: &str) -> anyhow::
 
 /// Prints a trigger's main facts.
 fn print_trigger(trigger: &Value) {
-    println!("trigger {} ({}, {})", cell(&trigger["id"]), cell(&trigger["kind"]), cell(&trigger["operationId"]));
+    println!(
+        "trigger {} ({}, {})",
+        cell(&trigger["id"]),
+        cell(&trigger["kind"]),
+        cell(&trigger["operationId"])
+    );
     let enabled = if trigger["enabled"] == json!(true) { "enabled" } else { "disabled" };
     println!("  {enabled}, every {} s", cell(&trigger["recurrenceSeconds"]));
     if !trigger["lastStatus"].is_null() {
@@ -268,7 +280,10 @@ async fn events(args: &EventsArgs, follow: bool) -> anyhow::Result<ExitCode> {
 async fn latest_seq(client: &Client, id: &str) -> anyhow::Result<i64> {
     let mut after = 0;
     loop {
-        let page = client.get(&format!("/api/triggers/{id}/events?after={after}&limit=1000")).await?.into_result()?;
+        let page = client
+            .get(&format!("/api/triggers/{id}/events?after={after}&limit=1000"))
+            .await?
+            .into_result()?;
         let next = page["next"].as_i64().unwrap_or(after);
         if next == after {
             return Ok(after);

@@ -30,14 +30,19 @@ async fn every_acknowledged_notification_survives_a_kill_exactly_once() {
     let [(_, definition), (_, properties)] = contoso_tasks::CONNECTOR_PACKAGE;
     let host = api.addr.to_string();
     let connector = client
-        .upload("Contoso Tasks", &definition.replace("localhost:3000", &host), &properties.replace("localhost:3000", &host))
+        .upload(
+            "Contoso Tasks",
+            &definition.replace("localhost:3000", &host),
+            &properties.replace("localhost:3000", &host),
+        )
         .await;
     let connection =
         client.connect(&connector, Some("apiKey"), json!({"api_key": contoso_tasks::DEMO_API_KEY})).await;
     let body = json!({"operationId": "OnTaskEvent", "inputs": {"body": {"event": "taskCreated"}}});
     let trigger = client.post_ok(&format!("/api/connections/{connection}/triggers"), body, 201).await;
     let trigger = trigger["id"].as_str().expect("a trigger id").to_owned();
-    let hooks = client.post_ok(&format!("/api/connections/{connection}/operations/ListHooks"), json!({}), 200).await;
+    let hooks =
+        client.post_ok(&format!("/api/connections/{connection}/operations/ListHooks"), json!({}), 200).await;
     let callback = hooks["body"]["value"][0]["callbackUrl"].as_str().expect("the callback URL").to_owned();
 
     // The burst, 32 at a time; the server dies after KILL_AFTER acknowledgements.
@@ -67,12 +72,17 @@ async fn every_acknowledged_notification_survives_a_kill_exactly_once() {
     }
     let acknowledged = acknowledged.lock().expect("the list").clone();
     assert!(acknowledged.len() >= KILL_AFTER, "the kill came during the burst");
-    assert!(acknowledged.len() < BURST, "the kill interrupted the burst ({} acknowledged)", acknowledged.len());
+    assert!(
+        acknowledged.len() < BURST,
+        "the kill interrupted the burst ({} acknowledged)",
+        acknowledged.len()
+    );
     node.lock().expect("the node").kill();
 
     // Restarted on the same data: every acknowledged notification is there, once.
     let restarted = Node::start(&args, &[], false);
-    let client = Api::new(&restarted.url, node.lock().expect("the node").token.as_deref().expect("the token"));
+    let client =
+        Api::new(&restarted.url, node.lock().expect("the node").token.as_deref().expect("the token"));
     let events = client.all_events(&trigger).await;
     let mut seen: HashMap<u64, usize> = HashMap::new();
     for event in &events {

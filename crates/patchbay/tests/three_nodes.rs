@@ -8,9 +8,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
-use axum::Json;
 use axum::response::{IntoResponse, Response};
 use patchbay_store::testing::{Kind, TestDb};
 use serde::Deserialize;
@@ -33,7 +33,11 @@ struct Cursor {
 
 /// `GET /poll/{t}?n=`: the first poll sets the baseline (202, Location n=1); then each poll
 /// answers one item `t-n` and the Location of n+1.
-async fn poll(State((seen, base)): State<(Seen, String)>, Path(t): Path<String>, Query(cursor): Query<Cursor>) -> Response {
+async fn poll(
+    State((seen, base)): State<(Seen, String)>,
+    Path(t): Path<String>,
+    Query(cursor): Query<Cursor>,
+) -> Response {
     let next = cursor.n.map_or(1, |n| n + 1);
     let location = format!("{base}/poll/{t}?n={next}");
     let Some(n) = cursor.n else {
@@ -96,8 +100,17 @@ async fn three_nodes_share_the_schedule_and_survive_a_kill() {
         let dir = dirs[index].path().to_str().expect("UTF-8").to_owned();
         let node_id = format!("node-{index}");
         let args = [
-            "--data-dir", dir.as_str(), "--database-url", database_url.as_str(), "--database-schema", schema.as_str(),
-            "--allow-loopback", "--trigger-lease", lease.as_str(), "--node-id", node_id.as_str(),
+            "--data-dir",
+            dir.as_str(),
+            "--database-url",
+            database_url.as_str(),
+            "--database-schema",
+            schema.as_str(),
+            "--allow-loopback",
+            "--trigger-lease",
+            lease.as_str(),
+            "--node-id",
+            node_id.as_str(),
         ];
         let args: Vec<&str> = args.iter().chain(extra).copied().collect();
         Node::start(&args, &[("PATCHBAY_SECRET_KEY", key)], first)
@@ -106,7 +119,8 @@ async fn three_nodes_share_the_schedule_and_survive_a_kill() {
     let mut nodes = vec![first, start(1, false, &[]), start(2, false, &[])];
     let client = Api::new(&nodes[0].url, nodes[0].token.as_deref().expect("the admin token"));
     let properties = json!({"properties": {"connectionParameters": {}, "publisher": "patchbay tests", "stackOwner": "patchbay"}});
-    let connector = client.upload("Ticker", &ticker_definition(&backend.to_string()), &properties.to_string()).await;
+    let connector =
+        client.upload("Ticker", &ticker_definition(&backend.to_string()), &properties.to_string()).await;
     let connection = client.connect(&connector, None, json!({})).await;
     let mut triggers = Vec::new();
     for t in 0..TRIGGERS {

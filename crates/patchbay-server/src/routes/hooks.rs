@@ -4,11 +4,11 @@
 //! subscription gets 404 and nothing is stored; a body over the limit 413; a full queue 429.
 //! No flow work happens on this path.
 
+use axum::Router;
 use axum::body::to_bytes;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::routing::post;
-use axum::Router;
 use base64::Engine;
 use patchbay_store::{Notification, SubscriptionId};
 use serde_json::{Map, Value, json};

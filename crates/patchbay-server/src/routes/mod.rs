@@ -21,10 +21,10 @@
 //! | POST | `/hooks/{subscription}/{secret}` | webhook callbacks (no bearer; the secret is the proof) |
 
 mod apim;
-pub mod hooks;
 pub mod connections;
 pub mod connectors;
 pub mod health;
+pub mod hooks;
 pub mod invoke;
 pub mod oauth;
 pub mod triggers;

@@ -116,11 +116,11 @@ pub async fn create(
         dedup_path: body.dedup_path.filter(|text| !text.trim().is_empty()),
     };
     let trigger = state.store.triggers().create(&new).await?;
-    if body.enabled.unwrap_or(true) {
-        if let Err(error) = start(&state, &trigger).await {
-            state.store.triggers().delete(&trigger.id).await?;
-            return Err(error);
-        }
+    if body.enabled.unwrap_or(true)
+        && let Err(error) = start(&state, &trigger).await
+    {
+        state.store.triggers().delete(&trigger.id).await?;
+        return Err(error);
     }
     Ok((StatusCode::CREATED, Json(detail(&state, &trigger.id).await?)))
 }
@@ -237,7 +237,9 @@ async fn remove(
     let failed: Vec<String> = removals
         .iter()
         .filter(|removal| !removal.removed)
-        .map(|removal| format!("{}: {}", removal.subscription, removal.error.as_deref().unwrap_or("not removed")))
+        .map(|removal| {
+            format!("{}: {}", removal.subscription, removal.error.as_deref().unwrap_or("not removed"))
+        })
         .collect();
     if !failed.is_empty() && !query.force {
         let message = format!(
@@ -301,9 +303,13 @@ async fn poll_now(
         return Err(ApiError::bad_request("not_polling", "only a polling trigger can be polled"));
     }
     let lease_ms = state.triggers.lease.as_millis() as i64;
-    let Some(lease) = state.store.triggers().claim_one(&id, &state.triggers.node_id, now_ms(), lease_ms).await?
+    let Some(lease) =
+        state.store.triggers().claim_one(&id, &state.triggers.node_id, now_ms(), lease_ms).await?
     else {
-        return Err(ApiError::conflict("poll_in_progress", "a poll of this trigger is running; try again shortly"));
+        return Err(ApiError::conflict(
+            "poll_in_progress",
+            "a poll of this trigger is running; try again shortly",
+        ));
     };
     let report = poll::run(&state, &lease, true).await?;
     Ok(Json(json!(report)))

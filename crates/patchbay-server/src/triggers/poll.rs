@@ -11,7 +11,7 @@
 use std::time::Duration;
 
 use patchbay_runtime::{
-    ExchangeRecord, InvokeError, PollCall, PollState, Polled, default_split_on, dedup_key, next_poll_delay,
+    ExchangeRecord, InvokeError, PollCall, PollState, Polled, dedup_key, default_split_on, next_poll_delay,
     split_items,
 };
 use patchbay_store::{EventSource, NewEvent, PollDone, PollLease, StoreError, now_ms};
@@ -102,7 +102,13 @@ pub async fn run(state: &SharedState, lease: &PollLease, record: bool) -> Result
         Ok(polled) => {
             report.backend_status = Some(polled.status);
             let delay = next_poll_delay(polled.status, polled.retry_after, recurrence, minimum);
-            let events = match events_of(&polled, trigger.split_on.as_deref(), trigger.dedup_path.as_deref(), &compiled, &trigger.operation_id) {
+            let events = match events_of(
+                &polled,
+                trigger.split_on.as_deref(),
+                trigger.dedup_path.as_deref(),
+                &compiled,
+                &trigger.operation_id,
+            ) {
                 Ok(events) => events,
                 Err(message) => {
                     report.error = Some(message);
@@ -144,7 +150,8 @@ pub async fn run(state: &SharedState, lease: &PollLease, record: bool) -> Result
             report.duplicates = stored.duplicates;
             report.next_due_ms = trigger.enabled.then_some(next_due);
             if stored.stored > 0 {
-                metrics::counter!("patchbay_trigger_events_total", "source" => "poll").increment(stored.stored as u64);
+                metrics::counter!("patchbay_trigger_events_total", "source" => "poll")
+                    .increment(stored.stored as u64);
                 state.events_stored.notify_waiters();
             }
             Ok(report)

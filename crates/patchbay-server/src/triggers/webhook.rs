@@ -83,7 +83,11 @@ pub async fn unsubscribe_all(state: &SharedState, trigger: &Trigger) -> Result<V
 }
 
 /// Removes one subscription, retrying a failed DELETE; records the result.
-async fn remove(state: &SharedState, trigger: &Trigger, subscription: &Subscription) -> Result<Removal, ApiError> {
+async fn remove(
+    state: &SharedState,
+    trigger: &Trigger,
+    subscription: &Subscription,
+) -> Result<Removal, ApiError> {
     let store = state.store.triggers();
     let id = subscription.id.to_string();
     let Some(location) = subscription.location.as_deref() else {
@@ -113,8 +117,7 @@ async fn remove(state: &SharedState, trigger: &Trigger, subscription: &Subscript
 async fn try_delete(state: &SharedState, trigger: &Trigger, location: &url::Url) -> Result<(), String> {
     let connection =
         state.store.connections().get(&trigger.connection_id).await.map_err(|error| error.to_string())?;
-    let (compiled, values) =
-        connection_context(state, &connection).await.map_err(|error| error.message)?;
+    let (compiled, values) = connection_context(state, &connection).await.map_err(|error| error.message)?;
     let mut last = String::new();
     for attempt in 0..REMOVE_ATTEMPTS {
         if attempt > 0 {

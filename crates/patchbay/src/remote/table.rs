@@ -18,7 +18,8 @@ pub fn print_table<const N: usize>(header: [&str; N], rows: &[[String; N]]) {
         .map(|i| rows.iter().chain([&header]).map(|row| row[i].chars().count()).max().unwrap_or(0))
         .collect();
     for row in std::iter::once(&header).chain(rows) {
-        let line: Vec<String> = row.iter().zip(&widths).map(|(cell, width)| format!("{cell:<width$}")).collect();
+        let line: Vec<String> =
+            row.iter().zip(&widths).map(|(cell, width)| format!("{cell:<width$}")).collect();
         println!("{}", line.join("  ").trim_end());
     }
 }

@@ -38,7 +38,8 @@ impl Node {
                 let _ = lines.send(line);
             }
         });
-        let next = || received.recv_timeout(Duration::from_secs(60)).expect("patchbay serve prints its address");
+        let next =
+            || received.recv_timeout(Duration::from_secs(60)).expect("patchbay serve prints its address");
         let url = loop {
             if let Some(rest) = next().strip_prefix("patchbay listening on ") {
                 break rest.trim().to_owned();
