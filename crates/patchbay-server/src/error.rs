@@ -16,6 +16,9 @@ pub enum ServerError {
     /// The store could not be opened, migrated or bootstrapped, or the secret key is unusable.
     #[error("store: {0}")]
     Store(#[from] StoreError),
+    /// The configured admin token (`PATCHBAY_ADMIN_TOKEN`) is malformed or belongs to a non-admin.
+    #[error("the admin token (PATCHBAY_ADMIN_TOKEN) cannot be used: {0}")]
+    AdminToken(#[source] StoreError),
     /// The HTTP client of the request pipeline could not be built.
     #[error("HTTP client: {0}")]
     Transport(#[from] patchbay_runtime::transport::TransportError),

@@ -46,9 +46,14 @@ pub struct Args {
     log: String,
 }
 
+/// The variable that holds an admin token chosen by the operator (no flag: arguments are visible
+/// to other users of the machine).
+pub const ADMIN_TOKEN_VARIABLE: &str = "PATCHBAY_ADMIN_TOKEN";
+
 impl Args {
-    /// The server configuration these arguments describe.
+    /// The server configuration these arguments (and `PATCHBAY_ADMIN_TOKEN`) describe.
     fn config(&self) -> ServerConfig {
+        let admin_token = std::env::var(ADMIN_TOKEN_VARIABLE).ok().filter(|token| !token.trim().is_empty());
         ServerConfig {
             listen: self.listen,
             public_url: self.public_url.clone(),
@@ -59,6 +64,8 @@ impl Args {
             allow_private: self.allow_private,
             invoke_retries: self.invoke_retries,
             rate_limit_per_minute: self.rate_limit,
+            admin_token,
+            ..ServerConfig::default()
         }
     }
 }
@@ -76,6 +83,14 @@ async fn serve(config: ServerConfig) -> anyhow::Result<ExitCode> {
     if let Some((email, token)) = &server.bootstrap {
         println!("first start: created the admin {email}; its API token (shown once, keep it safe):");
         println!("  {token}");
+    }
+    if let Some(setup) = &server.admin_token {
+        let what = match (setup.bootstrapped, setup.added) {
+            (true, _) => "first start: created the admin",
+            (false, true) => "added to the admin",
+            (false, false) => "valid for the admin",
+        };
+        println!("{ADMIN_TOKEN_VARIABLE}: {what} {}", setup.admin.email);
     }
     tokio::signal::ctrl_c().await.context("cannot wait for Ctrl-C")?;
     println!("shutting down");
