@@ -278,7 +278,10 @@ server_test!(the_connector_client_secret_signs_in_connections_without_their_own,
         assert_eq!(status, 200, "{path}: {body}");
         assert!(!body.to_string().contains(secret), "the secret leaked from {path}: {body}");
     }
-    assert!(!created.to_string().contains(secret) && !h.admin.get("/api/connectors").await.1.to_string().contains(secret));
+    assert!(
+        !created.to_string().contains(secret)
+            && !h.admin.get("/api/connectors").await.1.to_string().contains(secret)
+    );
 
     let connection = connect_oauth_without_secret(&h.admin, &connector).await;
     let (status, page) = sign_in(&h, &connection).await;

@@ -36,11 +36,19 @@ impl Setup {
 
     /// Runs the CLI with the private config folder and no server variables from outside.
     async fn cli(&self, args: &[&str]) -> Output {
+        self.cli_with(args, &[]).await
+    }
+
+    /// [`Setup::cli`] with these environment variables set.
+    async fn cli_with(&self, args: &[&str], vars: &[(&str, &str)]) -> Output {
         let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+        let vars: Vec<(String, String)> =
+            vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         let config = self.config_dir();
         tokio::task::spawn_blocking(move || {
             Command::new(env!("CARGO_BIN_EXE_patchbay"))
                 .args(&args)
+                .envs(vars)
                 .env("PATCHBAY_CONFIG_DIR", config)
                 .env_remove("PATCHBAY_URL")
                 .env_remove("PATCHBAY_TOKEN")
@@ -181,6 +189,68 @@ async fn a_broken_package_is_rejected_with_located_diagnostics() {
     });
     assert!(located && message.contains("error["), "{message}");
     assert!(!package.join("settings.json").exists());
+    setup.stop().await;
+}
+
+/// `GET path` on the server as the admin: the JSON answer.
+async fn api_get(setup: &Setup, path: &str) -> Value {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::builder().no_proxy().build().expect("HTTP client");
+    let response = http
+        .get(format!("{}{path}", setup.server.url))
+        .bearer_auth(&setup.token)
+        .send()
+        .await
+        .expect("the server answers");
+    response.json().await.expect("JSON")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_client_secret_goes_up_with_create_and_update_and_never_comes_back() {
+    const SECRET: &str = "contoso-client-secret-from-the-environment";
+    let setup = Setup::start().await;
+    setup.login().await;
+    let package = contoso_copy(setup.dir.path());
+    let dir = package.to_str().expect("utf-8 path");
+
+    let out = setup.cli(&["connector", "create", "--name", "No Secret", dir]).await;
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("no --secret"), "the OAuth connector gets a note: {}", text(&out));
+    std::fs::remove_file(package.join("settings.json")).expect("forget the first connector");
+
+    let out = setup
+        .cli_with(
+            &["connector", "create", "--secret-env", "CONTOSO_SECRET", dir],
+            &[("CONTOSO_SECRET", SECRET)],
+        )
+        .await;
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(!text(&out).contains(SECRET) && !text(&out).contains("no --secret"), "{}", text(&out));
+    let id =
+        json_file(&package.join("settings.json"))["connectorId"].as_str().expect("connectorId").to_owned();
+    let details = api_get(&setup, &format!("/api/connectors/{id}")).await;
+    assert_eq!(details["hasClientSecret"], true, "{details}");
+
+    let dest = setup.dir.path().join("downloaded");
+    setup.ok(&["connector", "download", &id, "--dest", dest.to_str().expect("utf-8")]).await;
+    for entry in std::fs::read_dir(&dest).expect("the download").flatten() {
+        let bytes = std::fs::read(entry.path()).expect("read");
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(SECRET),
+            "{} has the secret",
+            entry.path().display()
+        );
+    }
+    assert!(!api_get(&setup, &format!("/api/connectors/{id}/package")).await.to_string().contains(SECRET));
+
+    let updated = setup.ok(&["connector", "update", "--secret", "another-secret", dir]).await;
+    assert!(updated.contains("revision 2"), "{updated}");
+    let out = setup.cli(&["connector", "update", "--secret-env", "PATCHBAY_TEST_UNSET_VARIABLE", dir]).await;
+    assert!(!out.status.success() && text(&out).contains("PATCHBAY_TEST_UNSET_VARIABLE"), "{}", text(&out));
+    let out = setup.cli(&["connector", "update", "--secret", "a", "--secret-env", "B", dir]).await;
+    assert_eq!(out.status.code(), Some(2), "the two are exclusive: {}", text(&out));
+    let out = setup.cli(&["connector", "create", "--all", "--secret", "x", dir]).await;
+    assert_eq!(out.status.code(), Some(2), "not with --all: {}", text(&out));
     setup.stop().await;
 }
 

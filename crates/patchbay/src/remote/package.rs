@@ -190,7 +190,8 @@ impl LocalPackage {
                 _ => false,
             }
         }
-        serde_json::from_str(self.api_properties.trim_start_matches('\u{feff}')).is_ok_and(|v: Value| has_oauth(&v))
+        serde_json::from_str(self.api_properties.trim_start_matches('\u{feff}'))
+            .is_ok_and(|v: Value| has_oauth(&v))
     }
 
     /// The connector id saved in `settings.json`, if any.
