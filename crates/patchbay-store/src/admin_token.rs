@@ -105,9 +105,12 @@ impl People<'_> {
                 Some(row) => user_from(&row)?,
                 None => return Err(StoreError::invalid("admin token", "the store has no admin to give it to")),
             };
-            sqlx::query("DELETE FROM api_tokens WHERE user_id = $1 AND name = $2")
+            // Another node may have stored this very token since our check: keep it, so that our
+            // insert collides with it instead of replacing it.
+            sqlx::query("DELETE FROM api_tokens WHERE user_id = $1 AND name = $2 AND token_hash <> $3")
                 .bind(admin.id.as_str())
                 .bind(CONFIGURED_TOKEN_NAME)
+                .bind(&hash)
                 .execute(&mut *tx)
                 .await?;
             sqlx::query("INSERT INTO api_tokens (id, user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
