@@ -142,3 +142,21 @@ server_test!(every_documented_route_is_served_and_the_document_needs_no_token, |
     assert_eq!((status, &body["error"]["code"]), (404, &serde_json::json!("no_route")), "the control");
     h.stop().await;
 });
+
+#[test]
+fn patchbay_imports_its_own_description_as_a_connector() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/api/openapi.json");
+    let loaded = patchbay_spec::load_path(&path);
+    let errors: Vec<String> = loaded
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == patchbay_spec::Severity::Error)
+        .map(|d| d.to_json().to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let connector = loaded.connector.expect("the description loads as a connector");
+    let mut ids: Vec<String> = connector.operations().filter_map(|(_, op)| op.id.clone()).collect();
+    ids.sort();
+    let documented = documented_routes().len();
+    assert_eq!(ids.len(), documented, "every documented operation is imported: {ids:?}");
+}
