@@ -7,7 +7,8 @@ use std::time::Duration;
 use patchbay_runtime::transport::RetryPolicy;
 
 /// Everything `start` needs to know; the CLI fills it from flags and `PATCHBAY_*` variables.
-#[derive(Debug, Clone)]
+/// `Debug` hides the secret key, the admin token and the database URL (it may hold a password).
+#[derive(Clone)]
 pub struct ServerConfig {
     /// Address to listen on (port 0 picks a free port).
     pub listen: SocketAddr,
@@ -32,6 +33,33 @@ pub struct ServerConfig {
     pub rate_limit_per_minute: u32,
     /// How this node runs triggers (recurrence bounds, leases, callback limits).
     pub triggers: crate::triggers::TriggerSettings,
+    /// An API token for the admin, chosen by the operator (`PATCHBAY_ADMIN_TOKEN`): an empty store
+    /// bootstraps the admin with it instead of a random token; otherwise it is made valid for the
+    /// admin once (see `patchbay_store::People::ensure_admin_token`). Never logged.
+    pub admin_token: Option<String>,
+    /// How often expired OAuth sign-in states are deleted (also once at start).
+    pub oauth_purge_interval: Duration,
+}
+
+impl std::fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hidden = |value: &Option<String>| value.as_ref().map(|_| "<hidden>");
+        f.debug_struct("ServerConfig")
+            .field("listen", &self.listen)
+            .field("public_url", &self.public_url)
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &hidden(&self.database_url))
+            .field("secret_key", &hidden(&self.secret_key))
+            .field("allow_loopback", &self.allow_loopback)
+            .field("allow_private", &self.allow_private)
+            .field("invoke_retries", &self.invoke_retries)
+            .field("rate_limit_per_minute", &self.rate_limit_per_minute)
+            .field("database_schema", &self.database_schema)
+            .field("triggers", &self.triggers)
+            .field("admin_token", &hidden(&self.admin_token))
+            .field("oauth_purge_interval", &self.oauth_purge_interval)
+            .finish()
+    }
 }
 
 impl Default for ServerConfig {
@@ -48,6 +76,8 @@ impl Default for ServerConfig {
             invoke_retries: 2,
             rate_limit_per_minute: 500,
             triggers: crate::triggers::TriggerSettings::default(),
+            admin_token: None,
+            oauth_purge_interval: Duration::from_secs(5 * 60),
         }
     }
 }

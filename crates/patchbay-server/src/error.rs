@@ -5,8 +5,10 @@ use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use patchbay_store::StoreError;
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use serde_json::Value;
+use utoipa::ToSchema;
 
 /// Why the server could not start or stop cleanly.
 #[derive(Debug, thiserror::Error)]
@@ -14,6 +16,9 @@ pub enum ServerError {
     /// The store could not be opened, migrated or bootstrapped, or the secret key is unusable.
     #[error("store: {0}")]
     Store(#[from] StoreError),
+    /// The configured admin token (`PATCHBAY_ADMIN_TOKEN`) is malformed or belongs to a non-admin.
+    #[error("the admin token (PATCHBAY_ADMIN_TOKEN) cannot be used: {0}")]
+    AdminToken(#[source] StoreError),
     /// The HTTP client of the request pipeline could not be built.
     #[error("HTTP client: {0}")]
     Transport(#[from] patchbay_runtime::transport::TransportError),
@@ -123,12 +128,35 @@ impl From<StoreError> for ApiError {
     }
 }
 
+/// The body of every error answer (the OpenAPI document's `ErrorBody`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub error: ErrorDetail,
+    /// Package diagnostics (code, severity, message, file, line, column, pointer, hint), when a
+    /// package does not validate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub diagnostics: Option<Vec<Value>>,
+}
+
+/// The `error` member of an [`ErrorBody`].
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// A stable machine-readable code, e.g. `not_found`, `invalid_body`, `rate_limited`.
+    #[schema(example = "not_found")]
+    pub code: String,
+    /// What went wrong, in one sentence (never a secret).
+    #[schema(example = "connector not found")]
+    pub message: String,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut body = json!({"error": {"code": self.code, "message": self.message}});
-        if let Some(diagnostics) = self.diagnostics {
-            body["diagnostics"] = Value::Array(diagnostics);
-        }
+        let body = ErrorBody {
+            error: ErrorDetail { code: self.code.to_owned(), message: self.message },
+            diagnostics: self.diagnostics,
+        };
         let mut response = (self.status, Json(body)).into_response();
         if let Some(seconds) = self.retry_after
             && let Ok(value) = axum::http::HeaderValue::from_str(&seconds.to_string())

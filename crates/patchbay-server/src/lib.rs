@@ -2,15 +2,19 @@
 //! the invoke API that runs a connection's operation through the request pipeline.
 //!
 //! [`start`] opens the store named by the [`ServerConfig`] (running migrations), creates the first
-//! admin in an empty store, and serves the route table of [`routes::router`] until
-//! [`RunningServer::shutdown`]. Every error a caller sees has one JSON shape:
-//! `{"error": {"code", "message"}}`, plus `"diagnostics"` when a package does not validate.
+//! admin in an empty store (with the configured admin token, else a random one), purges expired
+//! OAuth states in the background, and serves the route table of [`routes::router`] until
+//! [`RunningServer::shutdown`]. The same route table makes the server's OpenAPI 3.1 description
+//! ([`routes::openapi`], served at `/api/openapi.json`). Every error a caller sees has one JSON
+//! shape ([`error::ErrorBody`]): `{"error": {"code", "message"}}`, plus `"diagnostics"` when a
+//! package does not validate.
 #![deny(missing_docs)]
 
 pub mod auth;
 pub mod config;
 pub mod error;
 pub mod metrics;
+pub mod openapi;
 pub mod package;
 pub mod rate_limit;
 pub mod routes;

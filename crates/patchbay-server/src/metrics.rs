@@ -46,6 +46,17 @@ pub fn invocation(connector: &str, status: u16) {
 }
 
 /// `GET /metrics`: the Prometheus text format.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "getMetrics",
+    tag = "health",
+    summary = "Prometheus metrics",
+    description = "`patchbay_http_requests_total{method, route, status}`, \
+                   `patchbay_http_request_duration_seconds{method, route}` and \
+                   `patchbay_invocations_total{connector, status}`, in the Prometheus text format.",
+    responses((status = 200, description = "The metrics", content_type = "text/plain", body = String))
+)]
 pub async fn render() -> String {
     handle().render()
 }

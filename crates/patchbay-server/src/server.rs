@@ -7,7 +7,7 @@ use std::time::Duration;
 use patchbay_runtime::security::TokenManager;
 use patchbay_runtime::transport::{Transport, TransportOptions};
 use patchbay_runtime::{Runtime, RuntimeOptions};
-use patchbay_store::{SecretKey, Store};
+use patchbay_store::{AdminTokenSetup, SecretKey, Store, StoreError, now_ms};
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
@@ -23,13 +23,18 @@ pub struct RunningServer {
     pub addr: SocketAddr,
     /// The base URL it is reached at: the configured public URL, else `http://<addr>`.
     pub url: String,
-    /// On the first start of an empty store: the admin's email and API token (shown once).
+    /// On the first start of an empty store without a configured admin token: the admin's email
+    /// and its random API token (shown once).
     pub bootstrap: Option<(String, String)>,
+    /// With a configured admin token: the admin it is valid for, and whether this start created the
+    /// admin or stored the token.
+    pub admin_token: Option<AdminTokenSetup>,
     store: Store,
     close_store: bool,
     stop: oneshot::Sender<()>,
     task: JoinHandle<std::io::Result<()>>,
     scheduler: Option<(watch::Sender<bool>, JoinHandle<()>)>,
+    purge: JoinHandle<()>,
 }
 
 impl RunningServer {
@@ -37,6 +42,7 @@ impl RunningServer {
     /// connections, waits (at most 10 s) for open requests, and closes the store
     /// when `start` opened it.
     pub async fn shutdown(self) -> Result<(), ServerError> {
+        self.purge.abort();
         let _ = self.stop.send(());
         if let Some((stop, scheduler)) = self.scheduler {
             let _ = stop.send(true);
@@ -74,10 +80,10 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
 }
 
 /// Serves over an opened `store` (which must carry the secret key), bootstrapping the first admin
-/// when it has no users. The store stays open after shutdown.
+/// when it has no users (with the configured admin token, else a random one) and purging expired
+/// OAuth states in the background. The store stays open after shutdown.
 pub async fn start_with_store(config: ServerConfig, store: Store) -> Result<RunningServer, ServerError> {
-    let bootstrap =
-        store.people().bootstrap_admin().await?.map(|first| (first.admin.email, first.token.plaintext));
+    let (bootstrap, admin_token) = admin(&store, config.admin_token.as_deref()).await?;
     let transport = Transport::new(TransportOptions {
         allow_loopback: config.allow_loopback,
         allow_private: config.allow_private,
@@ -107,6 +113,7 @@ pub async fn start_with_store(config: ServerConfig, store: Store) -> Result<Runn
         (stop, crate::triggers::scheduler::spawn(state.clone(), stopped))
     });
     let app = routes::router(state);
+    let purge = tokio::spawn(purge_oauth_states(store.clone(), config.oauth_purge_interval));
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(listener, app)
@@ -115,5 +122,58 @@ pub async fn start_with_store(config: ServerConfig, store: Store) -> Result<Runn
             })
             .await
     });
-    Ok(RunningServer { addr, url, bootstrap, store, close_store: false, stop, task, scheduler })
+    Ok(RunningServer {
+        addr,
+        url,
+        bootstrap,
+        admin_token,
+        store,
+        close_store: false,
+        stop,
+        task,
+        scheduler,
+        purge,
+    })
+}
+
+/// The first admin's bootstrap (random token, shown once) or, with a configured token, what
+/// ensuring it did. The token is never logged.
+async fn admin(
+    store: &Store,
+    configured: Option<&str>,
+) -> Result<(Option<(String, String)>, Option<AdminTokenSetup>), ServerError> {
+    match configured.map(str::trim).filter(|token| !token.is_empty()) {
+        Some(token) => {
+            let setup = store.people().ensure_admin_token(token).await.map_err(|error| match error {
+                StoreError::Invalid { .. } => ServerError::AdminToken(error),
+                other => ServerError::Store(other),
+            })?;
+            tracing::info!(
+                admin = %setup.admin.email,
+                created_admin = setup.bootstrapped,
+                stored = setup.added,
+                "the configured admin token is valid"
+            );
+            Ok((None, Some(setup)))
+        }
+        None => {
+            let first = store.people().bootstrap_admin().await?;
+            Ok((first.map(|first| (first.admin.email, first.token.plaintext)), None))
+        }
+    }
+}
+
+/// Deletes expired OAuth sign-in states now and then every `interval`, until aborted; a failure
+/// is logged and retried at the next tick.
+async fn purge_oauth_states(store: Store, interval: Duration) {
+    let mut ticks = tokio::time::interval(interval.max(Duration::from_secs(1)));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match store.oauth_states().purge_expired(now_ms()).await {
+            Ok(0) => {}
+            Ok(purged) => tracing::debug!(purged, "expired OAuth states deleted"),
+            Err(error) => tracing::warn!(%error, "could not delete expired OAuth states"),
+        }
+    }
 }

@@ -1,10 +1,11 @@
-//! The authorization walk: every route of the API, called by the owner, a user the connector was
-//! shared with (can use), an unshared user of the same environment, a user of another environment
-//! and an anonymous caller. Any answer other than the expected one is a leak (or a lockout).
+//! The authorization walk: every documented route of the API (the OpenAPI document is the list),
+//! called by the owner, a user the connector was shared with (can use), an unshared user of the same
+//! environment, a user of another environment and an anonymous caller. Any answer other than the
+//! expected one is a leak (or a lockout); a documented route without an expectation fails the walk.
 
 mod common;
 
-use common::{Client, Harness, connect, contoso, upload_contoso};
+use common::{Client, Harness, connect, contoso, documented_routes, upload_contoso};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -21,13 +22,14 @@ enum Persona {
 const PERSONAS: [Persona; 5] =
     [Persona::Owner, Persona::Shared, Persona::Unshared, Persona::OtherEnvironment, Persona::Anonymous];
 
-/// One route: method, path (with `{C}` the connector and `{K}` the owner's connection), body, and
-/// the status each persona must get.
-struct Route {
-    method: Method,
+/// What the walk does with one documented route: the concrete path (`{C}` the connector, `{K}` the
+/// owner's connection), the body, the status each persona must get, and when it runs (`phase`:
+/// routes that publish or delete run after the others, in this order).
+struct Expectation {
     path: &'static str,
     body: Option<Value>,
     expect: fn(Persona) -> u16,
+    phase: u8,
 }
 
 /// Read access to the connector: owner and shared users; others must not learn it exists.
@@ -58,91 +60,121 @@ fn own_connection(p: Persona) -> u16 {
     }
 }
 
-fn routes() -> Vec<Route> {
+/// Any signed-in caller; only the anonymous one is refused.
+fn signed_in(p: Persona) -> u16 {
+    if p == Persona::Anonymous { 401 } else { 200 }
+}
+
+/// Open to everyone.
+fn anyone(_: Persona) -> u16 {
+    200
+}
+
+/// The expectation for a documented route, by `METHOD /template`; `None` for a route the walk does
+/// not know yet (the walk then fails and asks for one).
+fn expectation(method: &Method, template: &str) -> Option<Expectation> {
     let upload = |c: &str| json!({"apiDefinition": c, "apiProperties": "{\"properties\": {}}"});
-    vec![
-        Route { method: Method::GET, path: "/api/connectors/{C}", body: None, expect: read_connector },
-        Route {
-            method: Method::GET,
-            path: "/api/connectors/{C}/revisions",
-            body: None,
-            expect: read_connector,
-        },
-        Route {
-            method: Method::GET,
-            path: "/api/connectors/{C}/revisions/1",
-            body: None,
-            expect: read_connector,
-        },
-        Route {
-            method: Method::GET,
-            path: "/api/connectors/{C}/package",
-            body: None,
-            expect: read_connector,
-        },
-        Route {
-            method: Method::PUT,
-            path: "/api/connectors/{C}",
-            body: Some(upload("not json")),
+    let at = |path, body, expect, phase| Some(Expectation { path, body, expect, phase });
+    match (method.as_str(), template) {
+        ("GET", "/healthz" | "/readyz" | "/metrics" | "/api/openapi.json") => at("", None, anyone, 0),
+        // Anonymous by design: the single-use state is the proof, and there is none here.
+        ("GET", "/oauth/callback") => at("/oauth/callback", None, |_| 400, 0),
+        ("GET", "/api/connectors" | "/api/connections" | "/api/catalogue") => at("", None, signed_in, 0),
+        ("POST", "/api/connectors") => {
+            // A broken upload: refused as such for every signed-in caller, and nothing is created.
+            let mut body = upload("not json");
+            body["name"] = json!("Walk");
+            at("", Some(body), |p| if p == Persona::Anonymous { 401 } else { 422 }, 0)
+        }
+        ("GET", "/api/connectors/{id}") => at("/api/connectors/{C}", None, read_connector, 0),
+        ("GET", "/api/connectors/{id}/revisions") => {
+            at("/api/connectors/{C}/revisions", None, read_connector, 0)
+        }
+        ("GET", "/api/connectors/{id}/revisions/{n}") => {
+            at("/api/connectors/{C}/revisions/1", None, read_connector, 0)
+        }
+        ("GET", "/api/connectors/{id}/package") => at("/api/connectors/{C}/package", None, read_connector, 0),
+        ("PUT", "/api/connectors/{id}") => {
             // The owner's broken upload is refused as such; the others never get that far.
-            expect: |p| if p == Persona::Owner { 422 } else { edit_connector(p) },
-        },
-        Route {
-            method: Method::POST,
-            path: "/api/connectors/{C}/share",
+            let expect = |p| if p == Persona::Owner { 422 } else { edit_connector(p) };
+            at("/api/connectors/{C}", Some(upload("not json")), expect, 0)
+        }
+        ("POST", "/api/connectors/{id}/share") => {
             // Re-grants what the shared user already has, so the walk itself changes no access.
-            body: Some(json!({"user": "shared@example.com", "level": "can_use"})),
-            expect: edit_connector,
-        },
-        Route {
-            method: Method::POST,
-            path: "/api/connectors/{C}/connections",
-            body: Some(json!({"parameterSet": "apiKey", "values": {"api_key": "k"}})),
-            expect: |p| match p {
+            let body = json!({"user": "shared@example.com", "level": "can_use"});
+            at("/api/connectors/{C}/share", Some(body), edit_connector, 0)
+        }
+        ("POST", "/api/connectors/{id}/connections") => {
+            let body = json!({"parameterSet": "apiKey", "values": {"api_key": "k"}});
+            let expect = |p| match p {
                 Persona::Owner | Persona::Shared => 201,
                 other => read_connector(other),
-            },
-        },
-        Route { method: Method::GET, path: "/api/connections/{K}", body: None, expect: own_connection },
-        Route {
-            method: Method::POST,
-            path: "/api/connections/{K}/operations/ListProjects",
-            body: Some(json!({})),
-            expect: own_connection,
-        },
-        Route {
-            method: Method::POST,
-            path: "/api/connections/{K}/test",
-            body: Some(json!({})),
-            expect: own_connection,
-        },
-        Route {
-            method: Method::GET,
-            path: "/api/connections/{K}/oauth/start?mode=json",
-            body: None,
+            };
+            at("/api/connectors/{C}/connections", Some(body), expect, 0)
+        }
+        // The owner is an admin and the sample passes the certification checklist: it is published.
+        ("POST", "/api/connectors/{id}/publish") => {
+            at("/api/connectors/{C}/publish", None, edit_connector, 1)
+        }
+        ("DELETE", "/api/connectors/{id}/publish") => {
+            // While published, every environment sees the connector, and nobody else may edit it.
+            let expect = |p| match p {
+                Persona::Owner => 200,
+                Persona::Anonymous => 401,
+                _ => 403,
+            };
+            at("/api/connectors/{C}/publish", None, expect, 2)
+        }
+        ("GET", "/api/connections/{id}") => at("/api/connections/{K}", None, own_connection, 0),
+        ("POST", "/api/connections/{id}/operations/{operation}") => {
+            at("/api/connections/{K}/operations/ListProjects", Some(json!({})), own_connection, 0)
+        }
+        ("POST", "/api/connections/{id}/test") => {
+            at("/api/connections/{K}/test", Some(json!({})), own_connection, 0)
+        }
+        ("GET", "/api/connections/{id}/oauth/start") => {
             // The connection uses an API key: the owner is told it is not an OAuth connection.
-            expect: |p| if p == Persona::Owner { 400 } else { own_connection(p) },
-        },
-        Route {
-            method: Method::DELETE,
-            path: "/api/connections/{K}",
-            body: None,
-            // Walked before the owner's call, which deletes it (see the order in the test).
-            expect: |p| match p {
-                Persona::Owner => 204,
-                other => own_connection(other),
-            },
-        },
-        Route {
-            method: Method::DELETE,
-            path: "/api/connectors/{C}",
-            body: None,
-            expect: |p| match p {
-                Persona::Owner => 204,
-                other => edit_connector(other),
-            },
-        },
-    ]
+            let expect = |p| if p == Persona::Owner { 400 } else { own_connection(p) };
+            at("/api/connections/{K}/oauth/start?mode=json", None, expect, 0)
+        }
+        ("GET", "/apim/{connector}/{connection}/{path}") => {
+            at("/apim/{C}/{K}/projects", None, own_connection, 0)
+        }
+        ("POST" | "PUT" | "PATCH" | "DELETE", "/apim/{connector}/{connection}/{path}") => {
+            // No operation of the sample answers these on /projects/none: the owner learns that.
+            let expect = |p| if p == Persona::Owner { 404 } else { own_connection(p) };
+            at("/apim/{C}/{K}/projects/none/x", Some(json!({})), expect, 0)
+        }
+        ("POST", "/api/connections/{id}/triggers") => {
+            let body = json!({"operationId": "OnNewOrUpdatedTasks", "enabled": false});
+            let expect = |p| if p == Persona::Owner { 201 } else { own_connection(p) };
+            at("/api/connections/{K}/triggers", Some(body), expect, 0)
+        }
+        ("GET", "/api/triggers") => at("", None, signed_in, 0),
+        // `{T}` is a disabled polling trigger of the owner's: private like the connection.
+        ("GET", "/api/triggers/{id}") => at("/api/triggers/{T}", None, own_connection, 0),
+        ("GET", "/api/triggers/{id}/events") => at("/api/triggers/{T}/events", None, own_connection, 0),
+        ("POST", "/api/triggers/{id}/poll") => at("/api/triggers/{T}/poll", None, own_connection, 0),
+        ("POST", "/api/triggers/{id}/enable") => at("/api/triggers/{T}/enable", None, own_connection, 1),
+        ("POST", "/api/triggers/{id}/disable") => at("/api/triggers/{T}/disable", None, own_connection, 2),
+        ("DELETE", "/api/triggers/{id}") => {
+            let expect = |p| if p == Persona::Owner { 204 } else { own_connection(p) };
+            at("/api/triggers/{T}", None, expect, 3)
+        }
+        // Anonymous by design (the secret in the path is the proof); a wrong one stores nothing.
+        ("POST", "/hooks/{subscription}/{secret}") => {
+            at("/hooks/sub_none/wrong", Some(json!({})), |_| 404, 0)
+        }
+        ("DELETE", "/api/connections/{id}") => {
+            let expect = |p| if p == Persona::Owner { 204 } else { own_connection(p) };
+            at("/api/connections/{K}", None, expect, 4)
+        }
+        ("DELETE", "/api/connectors/{id}") => {
+            let expect = |p| if p == Persona::Owner { 204 } else { edit_connector(p) };
+            at("/api/connectors/{C}", None, expect, 5)
+        }
+        _ => None,
+    }
 }
 
 server_test!(no_route_leaks_or_locks_out, |db| {
@@ -163,6 +195,12 @@ server_test!(no_route_leaks_or_locks_out, |db| {
         .await;
     assert_eq!(status, 200, "{body}");
 
+    let trigger_body = json!({"operationId": "OnNewOrUpdatedTasks", "enabled": false});
+    let (status, trigger) =
+        h.admin.post(&format!("/api/connections/{connection}/triggers"), trigger_body).await;
+    assert_eq!(status, 201, "{trigger}");
+    let trigger = trigger["id"].as_str().expect("a trigger id").to_owned();
+
     let client = |p: Persona| -> &Client {
         match p {
             Persona::Owner => &h.admin,
@@ -172,19 +210,26 @@ server_test!(no_route_leaks_or_locks_out, |db| {
             Persona::Anonymous => &anonymous,
         }
     };
+    // The documented routes are the walk's list: one it has no expectation for fails it.
     let mut failures = Vec::new();
-    for route in routes() {
-        let path = route.path.replace("{C}", &connector).replace("{K}", &connection);
+    let mut walk = Vec::new();
+    for (method, template) in documented_routes() {
+        match expectation(&method, &template) {
+            Some(expectation) => walk.push((method, template, expectation)),
+            None => failures.push(format!("add an expectation for {method} {template}")),
+        }
+    }
+    walk.sort_by_key(|(_, _, expectation)| expectation.phase);
+    for (method, template, route) in &walk {
+        let path = if route.path.is_empty() { template.as_str() } else { route.path };
+        let path = path.replace("{C}", &connector).replace("{K}", &connection).replace("{T}", &trigger);
         // Everyone but the owner first, so destructive routes are still there for them.
         for persona in PERSONAS.iter().rev() {
-            let (status, body) =
-                client(*persona).send(route.method.clone(), &path, route.body.as_ref()).await;
+            let (status, body) = client(*persona).send(method.clone(), &path, route.body.as_ref()).await;
             let expected = (route.expect)(*persona);
             if status != expected {
-                failures.push(format!(
-                    "{} {path} as {persona:?}: {status} (expected {expected}) {body}",
-                    route.method
-                ));
+                failures
+                    .push(format!("{method} {path} as {persona:?}: {status} (expected {expected}) {body}"));
             }
         }
     }

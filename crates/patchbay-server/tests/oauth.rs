@@ -246,3 +246,83 @@ server_test!(invoking_without_a_sign_in_marks_the_connection_unauthenticated, |d
     api.shutdown().await.ok();
     h.stop().await;
 });
+
+/// An OAuth connection with no client secret of its own.
+async fn connect_oauth_without_secret(client: &Client, connector: &str) -> String {
+    let body = json!({"displayName": "Uses the connector's secret", "parameterSet": "oauth"});
+    let (status, body) = client.post(&format!("/api/connectors/{connector}/connections"), body).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["secretNames"], json!([]), "{body}");
+    body["id"].as_str().expect("an id").to_owned()
+}
+
+/// Runs the whole sign-in of `connection`; answers the callback's status and page.
+async fn sign_in(h: &Harness, connection: &str) -> (u16, Value) {
+    let (code, state) = authorize(&start_json(&h.admin, connection).await).await;
+    h.admin.with_token("").get(&callback_path(&[("code", &code), ("state", &state)])).await
+}
+
+server_test!(the_connector_client_secret_signs_in_connections_without_their_own, |db| {
+    let h = Harness::start(&db).await;
+    let api = contoso().await;
+    let mut upload = common::contoso_upload(&api);
+    upload["clientSecret"] = json!(contoso_tasks::DEMO_CLIENT_SECRET);
+    let (status, created) = h.admin.post("/api/connectors", upload.clone()).await;
+    assert_eq!(status, 201, "{created}");
+    let connector = created["id"].as_str().expect("an id").to_owned();
+    let (_, details) = h.admin.get(&format!("/api/connectors/{connector}")).await;
+    assert_eq!(details["hasClientSecret"], true, "{details}");
+    let secret = contoso_tasks::DEMO_CLIENT_SECRET;
+    for path in ["", "/package", "/revisions", "/revisions/1"] {
+        let (status, body) = h.admin.get(&format!("/api/connectors/{connector}{path}")).await;
+        assert_eq!(status, 200, "{path}: {body}");
+        assert!(!body.to_string().contains(secret), "the secret leaked from {path}: {body}");
+    }
+    assert!(
+        !created.to_string().contains(secret)
+            && !h.admin.get("/api/connectors").await.1.to_string().contains(secret)
+    );
+
+    let connection = connect_oauth_without_secret(&h.admin, &connector).await;
+    let (status, page) = sign_in(&h, &connection).await;
+    assert_eq!(status, 200, "the connector's secret redeemed the code: {page}");
+    let path = format!("/api/connections/{connection}/operations/ListProjects");
+    let (status, invoked) = h.admin.post(&path, json!({})).await;
+    assert_eq!((status, &invoked["status"]), (200, &json!(200)), "{invoked}");
+
+    // An update without a secret keeps it; one with a wrong secret replaces it (and sign-ins fail),
+    // while a connection with its own secret still signs in: its own comes first.
+    upload.as_object_mut().expect("an object").remove("clientSecret");
+    upload.as_object_mut().expect("an object").remove("name");
+    let (status, body) = h.admin.put(&format!("/api/connectors/{connector}"), upload.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    let kept = connect_oauth_without_secret(&h.admin, &connector).await;
+    assert_eq!(sign_in(&h, &kept).await.0, 200, "the stored secret was kept");
+    upload["clientSecret"] = json!("not-the-secret");
+    let (status, body) = h.admin.put(&format!("/api/connectors/{connector}"), upload.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    let wrong = connect_oauth_without_secret(&h.admin, &connector).await;
+    let (status, page) = sign_in(&h, &wrong).await;
+    assert_eq!(status, 400, "the replaced secret is used: {page}");
+    assert!(!page.to_string().contains("not-the-secret"), "{page}");
+    let own = connect_oauth(&h.admin, &connector).await;
+    assert_eq!(sign_in(&h, &own).await.0, 200, "the connection's own secret comes first");
+    upload["clientSecret"] = json!("");
+    let (status, body) = h.admin.put(&format!("/api/connectors/{connector}"), upload).await;
+    assert_eq!((status, code(&body)), (400, "invalid_body"));
+    api.shutdown().await.ok();
+    h.stop().await;
+});
+
+server_test!(without_any_client_secret_the_sign_in_fails, |db| {
+    let h = Harness::start(&db).await;
+    let api = contoso().await;
+    let connector = upload_contoso(&h.admin, &api).await;
+    let (_, details) = h.admin.get(&format!("/api/connectors/{connector}")).await;
+    assert_eq!(details["hasClientSecret"], false, "{details}");
+    let connection = connect_oauth_without_secret(&h.admin, &connector).await;
+    let (status, page) = sign_in(&h, &connection).await;
+    assert_eq!(status, 400, "the provider wants the client secret: {page}");
+    api.shutdown().await.ok();
+    h.stop().await;
+});

@@ -67,7 +67,7 @@ pub struct ConnectorRevision {
 /// Connectors of a [`Store`].
 #[derive(Debug, Clone, Copy)]
 pub struct Connectors<'a> {
-    store: &'a Store,
+    pub(crate) store: &'a Store,
 }
 
 /// Maps a `connectors` row.
@@ -248,9 +248,13 @@ impl<'a> Connectors<'a> {
         })
     }
 
-    /// Deletes a connector with its revisions, connections and grants.
+    /// Deletes a connector with its revisions, connections, grants and client secret.
     pub async fn delete(self, id: &ConnectorId) -> Result<()> {
         let deleted = in_tx!(&self.store.db, tx => {
+            sqlx::query("DELETE FROM store_meta WHERE key = $1")
+                .bind(crate::connector_secrets::client_secret_key(id.as_str()))
+                .execute(&mut *tx)
+                .await?;
             sqlx::query(
                 "DELETE FROM grants WHERE (resource_kind = 'connector' AND resource_id = $1) \
                  OR (resource_kind = 'connection' AND resource_id IN \

@@ -3,7 +3,8 @@
 //!
 //! [`Store::open`] picks the engine from the URL and brings the schema up to date with the embedded
 //! migrations. The aggregates are reached through small handles, one module each:
-//! [`Store::people`] (environments, users, API tokens), [`Store::connectors`] (immutable revisions),
+//! [`Store::people`] (environments, users, API tokens, an operator-chosen admin token),
+//! [`Store::connectors`] (immutable revisions, a sealed OAuth client secret),
 //! [`Store::connections`] (secrets sealed with the [`SecretKey`]), [`Store::oauth_states`] and
 //! [`Store::sharing`] (grants, access levels, the catalogue), [`Store::triggers`] (polling schedule
 //! with leases, durable trigger events, webhook subscriptions). Times are epoch milliseconds.
@@ -23,7 +24,9 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod admin_token;
 pub mod connections;
+mod connector_secrets;
 pub mod connectors;
 mod dialect;
 pub mod error;
@@ -38,6 +41,7 @@ pub mod triggers;
 
 use std::sync::Arc;
 
+pub use admin_token::{AdminTokenSetup, CONFIGURED_TOKEN_NAME};
 pub use connections::{Connection, ConnectionSecrets, ConnectionStatus, Connections, NewConnection};
 pub use connectors::{Connector, ConnectorPackage, ConnectorRevision, Connectors, RevisionInfo};
 pub use dialect::Backend;

@@ -81,11 +81,12 @@ impl<'a> OAuthStates<'a> {
         Ok(taken.filter(|taken| taken.expires_at > now_ms()))
     }
 
-    /// Deletes expired states; returns how many.
-    pub async fn purge_expired(self) -> Result<u64> {
+    /// Deletes the states expired at `now_ms` (epoch ms: those whose expiry is not after it);
+    /// returns how many. The server runs it periodically, so abandoned sign-ins do not pile up.
+    pub async fn purge_expired(self, now_ms: i64) -> Result<u64> {
         on_db!(&self.store.db, pool => {
             Ok(sqlx::query("DELETE FROM oauth_states WHERE expires_at <= $1")
-                .bind(now_ms())
+                .bind(now_ms)
                 .execute(pool)
                 .await?
                 .rows_affected())

@@ -135,7 +135,7 @@ pub struct Bootstrap {
 /// Environments, users and API tokens of a [`Store`].
 #[derive(Debug, Clone, Copy)]
 pub struct People<'a> {
-    store: &'a Store,
+    pub(crate) store: &'a Store,
 }
 
 /// Maps an `environments` row.
@@ -148,7 +148,7 @@ fn environment_from(row: &impl Cols) -> Result<Environment> {
 }
 
 /// Maps a `users` row selected with `USER_COLUMNS`.
-fn user_from(row: &impl Cols) -> Result<User> {
+pub(crate) fn user_from(row: &impl Cols) -> Result<User> {
     Ok(User {
         id: row.text("id")?.into(),
         environment_id: row.text("environment_id")?.into(),
@@ -463,7 +463,13 @@ impl<'a> People<'a> {
     /// `admin@localhost` and an API token for it; otherwise does nothing and returns `None`.
     /// Safe to call from several nodes at once: one of them bootstraps.
     pub async fn bootstrap_admin(self) -> Result<Option<Bootstrap>> {
-        let (mut admin, token, plaintext) = bootstrap_records()?;
+        self.bootstrap_with(None).await
+    }
+
+    /// [`People::bootstrap_admin`] with the admin's token given (`Some`, stored under
+    /// [`CONFIGURED_TOKEN_NAME`](crate::admin_token::CONFIGURED_TOKEN_NAME)) or random (`None`).
+    pub(crate) async fn bootstrap_with(self, given: Option<&str>) -> Result<Option<Bootstrap>> {
+        let (mut admin, token, plaintext) = bootstrap_records(given)?;
         let now = token.created_at;
         let environment = in_tx!(&self.store.db, tx => {
             let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&mut *tx).await?;
@@ -517,8 +523,9 @@ impl<'a> People<'a> {
     }
 }
 
-/// The admin, token record and token plaintext that [`People::bootstrap_admin`] creates.
-fn bootstrap_records() -> Result<(User, ApiToken, String)> {
+/// The admin, token record and token plaintext that [`People::bootstrap_admin`] creates: the
+/// `given` token, or a random one.
+fn bootstrap_records(given: Option<&str>) -> Result<(User, ApiToken, String)> {
     let now = now_ms();
     let admin = User {
         id: UserId::random()?,
@@ -532,8 +539,13 @@ fn bootstrap_records() -> Result<(User, ApiToken, String)> {
     let token = ApiToken {
         id: TokenId::random()?,
         user_id: admin.id.clone(),
-        name: "bootstrap".to_owned(),
+        name: if given.is_some() { crate::admin_token::CONFIGURED_TOKEN_NAME } else { "bootstrap" }
+            .to_owned(),
         created_at: now,
     };
-    Ok((admin, token, new_token_plaintext()?))
+    let plaintext = match given {
+        Some(given) => given.to_owned(),
+        None => new_token_plaintext()?,
+    };
+    Ok((admin, token, plaintext))
 }

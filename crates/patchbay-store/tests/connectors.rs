@@ -157,3 +157,53 @@ store_test!(delete_removes_revisions_connections_and_grants, |db| {
     }
     assert!(matches!(connectors.delete(&connector.id).await, Err(StoreError::NotFound { .. })));
 });
+
+const CLIENT_SECRET: &str = "client-secret-never-in-plaintext-42";
+
+store_test!(a_client_secret_is_sealed_apart_from_the_package_and_goes_with_the_connector, |db| {
+    let store = db.open().await;
+    let seed = seed(&store).await;
+    let connectors = store.connectors();
+    let connector = connectors.create(&seed.alice.id, "Contoso Tasks", &package("v1")).await.unwrap();
+    let other = connectors.create(&seed.alice.id, "Other", &package("v1")).await.unwrap();
+    assert_eq!(connectors.client_secret(&connector.id).await.unwrap(), None);
+    assert!(!connectors.has_client_secret(&connector.id).await.unwrap());
+
+    connectors.set_client_secret(&connector.id, Some("first")).await.unwrap();
+    connectors.set_client_secret(&connector.id, Some(CLIENT_SECRET)).await.unwrap();
+    assert_eq!(connectors.client_secret(&connector.id).await.unwrap().as_deref(), Some(CLIENT_SECRET));
+    assert!(connectors.has_client_secret(&connector.id).await.unwrap());
+    assert_eq!(connectors.client_secret(&other.id).await.unwrap(), None, "each connector its own");
+    connectors.update(&connector.id, &seed.alice.id, &package("v2")).await.unwrap();
+    assert_eq!(connectors.client_secret(&connector.id).await.unwrap().as_deref(), Some(CLIENT_SECRET));
+
+    for table in db.raw_tables().await {
+        for cell in db.raw_cells(&table).await {
+            assert!(!common::contains(&cell, CLIENT_SECRET.as_bytes()), "plaintext secret in {table}");
+        }
+    }
+    let missing = connectors.set_client_secret(&"ctr_missing".into(), Some("x")).await.unwrap_err();
+    assert!(matches!(missing, StoreError::NotFound { .. }), "{missing}");
+    let empty = connectors.set_client_secret(&connector.id, Some("")).await.unwrap_err();
+    assert!(matches!(empty, StoreError::Invalid { .. }), "{empty}");
+
+    // A sealed value moved to another connector does not open there.
+    let moved = format!(
+        "INSERT INTO store_meta (key, value) SELECT 'connector/{}/client_secret', value FROM store_meta \
+         WHERE key = 'connector/{}/client_secret'",
+        other.id, connector.id
+    );
+    db.raw_execute(&moved).await.unwrap();
+    assert!(matches!(connectors.client_secret(&other.id).await, Err(StoreError::Decrypt { .. })));
+    connectors.set_client_secret(&other.id, None).await.unwrap();
+    assert!(!connectors.has_client_secret(&other.id).await.unwrap());
+
+    connectors.delete(&connector.id).await.unwrap();
+    let meta = db.raw_cells("store_meta").await;
+    assert!(
+        !meta.iter().any(|cell| common::contains(cell, connector.id.as_str().as_bytes())),
+        "row left behind"
+    );
+    let recreated = connectors.create(&seed.alice.id, "Contoso Tasks", &package("v1")).await.unwrap();
+    assert_eq!(connectors.client_secret(&recreated.id).await.unwrap(), None);
+});

@@ -51,8 +51,43 @@ store_test!(a_state_is_taken_once_and_expires, |db| {
 
     states.put(&OAuthState { state: "st-old-2".to_owned(), ..expired.clone() }).await.unwrap();
     states.put(&OAuthState { state: "st-live-2".to_owned(), ..live.clone() }).await.unwrap();
-    assert_eq!(states.purge_expired().await.unwrap(), 1);
+    assert_eq!(states.purge_expired(now_ms()).await.unwrap(), 1);
     assert!(states.take("st-live-2").await.unwrap().is_some());
+});
+
+store_test!(purging_removes_only_states_expired_at_the_given_time, |db| {
+    let store = db.open().await;
+    let seed = seed(&store).await;
+    let connector =
+        store.connectors().create(&seed.alice.id, "C", &ConnectorPackage::default()).await.unwrap();
+    let connection = store
+        .connections()
+        .create(NewConnection {
+            connector_id: &connector.id,
+            owner_id: &seed.alice.id,
+            display_name: "c",
+            parameter_set: None,
+            values: Default::default(),
+            secrets: BTreeMap::new(),
+            status: ConnectionStatus::Unauthenticated,
+        })
+        .await
+        .unwrap();
+    let states = store.oauth_states();
+    let at = |state: &str, expires_at: i64| OAuthState {
+        state: state.to_owned(),
+        connection_id: connection.id.clone(),
+        verifier: "v".to_owned(),
+        redirect: "/".to_owned(),
+        expires_at,
+    };
+    let now = 1_000_000;
+    for state in [at("gone-1", now - 5), at("gone-2", now), at("kept", now + 1)] {
+        states.put(&state).await.unwrap();
+    }
+    assert_eq!(states.purge_expired(now).await.unwrap(), 2, "expiry at or before `now` is expired");
+    assert_eq!(states.purge_expired(now).await.unwrap(), 0, "a second purge finds nothing");
+    assert_eq!(states.purge_expired(now + 1).await.unwrap(), 1, "the later state expires later");
 });
 
 store_test!(concurrent_takes_give_the_state_to_one_caller, |db| {

@@ -39,6 +39,12 @@ enum Command {
     /// Forget a saved server profile.
     Logout(login::LogoutArgs),
     /// Run the server: the management API and the invoke API.
+    #[command(
+        after_help = "Environment:\n  PATCHBAY_ADMIN_TOKEN  An API token for the admin, chosen by you \
+        (`pb_` and at least 22 more characters): the first start creates the admin with it instead of \
+        printing a random token; later starts make it valid for the admin once (a new value replaces \
+        the previous one). It is never printed or logged; there is no flag for it."
+    )]
     Serve(serve::Args),
     /// Work with flows: validate a workflow definition or run it once in memory.
     #[command(subcommand)]

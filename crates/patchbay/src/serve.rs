@@ -77,9 +77,14 @@ pub struct Args {
     log: String,
 }
 
+/// The variable that holds an admin token chosen by the operator (no flag: arguments are visible
+/// to other users of the machine).
+pub const ADMIN_TOKEN_VARIABLE: &str = "PATCHBAY_ADMIN_TOKEN";
+
 impl Args {
-    /// The server configuration these arguments describe.
+    /// The server configuration these arguments (and `PATCHBAY_ADMIN_TOKEN`) describe.
     fn config(&self) -> anyhow::Result<ServerConfig> {
+        let admin_token = std::env::var(ADMIN_TOKEN_VARIABLE).ok().filter(|token| !token.trim().is_empty());
         let seconds = |value: f64, flag: &str| {
             anyhow::ensure!(
                 value.is_finite() && value > 0.0 && value <= 366.0 * 86_400.0,
@@ -110,6 +115,8 @@ impl Args {
             rate_limit_per_minute: self.rate_limit,
             database_schema: self.database_schema.clone(),
             triggers,
+            admin_token,
+            ..ServerConfig::default()
         })
     }
 }
@@ -127,6 +134,14 @@ async fn serve(config: ServerConfig) -> anyhow::Result<ExitCode> {
     if let Some((email, token)) = &server.bootstrap {
         println!("first start: created the admin {email}; its API token (shown once, keep it safe):");
         println!("  {token}");
+    }
+    if let Some(setup) = &server.admin_token {
+        let what = match (setup.bootstrapped, setup.added) {
+            (true, _) => "first start: created the admin",
+            (false, true) => "added to the admin",
+            (false, false) => "valid for the admin",
+        };
+        println!("{ADMIN_TOKEN_VARIABLE}: {what} {}", setup.admin.email);
     }
     tokio::signal::ctrl_c().await.context("cannot wait for Ctrl-C")?;
     println!("shutting down");

@@ -1,6 +1,6 @@
 //! The paconn-style remote commands against a server started in-process on SQLite in a temporary
 //! folder: login/logout, connector create/update/list/download/share, a rejected package, and a
-//! bulk import of the whole connector corpus.
+//! bulk import of the whole connector corpus; the trigger commands against the sample API.
 #![allow(missing_docs)]
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -23,6 +23,7 @@ impl Setup {
         let config = ServerConfig {
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             data_dir: dir.path().join("data"),
+            allow_loopback: true,
             ..ServerConfig::default()
         };
         let server = patchbay_server::start(config).await.expect("the server starts");
@@ -36,11 +37,19 @@ impl Setup {
 
     /// Runs the CLI with the private config folder and no server variables from outside.
     async fn cli(&self, args: &[&str]) -> Output {
+        self.cli_with(args, &[]).await
+    }
+
+    /// [`Setup::cli`] with these environment variables set.
+    async fn cli_with(&self, args: &[&str], vars: &[(&str, &str)]) -> Output {
         let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+        let vars: Vec<(String, String)> =
+            vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         let config = self.config_dir();
         tokio::task::spawn_blocking(move || {
             Command::new(env!("CARGO_BIN_EXE_patchbay"))
                 .args(&args)
+                .envs(vars)
                 .env("PATCHBAY_CONFIG_DIR", config)
                 .env_remove("PATCHBAY_URL")
                 .env_remove("PATCHBAY_TOKEN")
@@ -184,6 +193,68 @@ async fn a_broken_package_is_rejected_with_located_diagnostics() {
     setup.stop().await;
 }
 
+/// `GET path` on the server as the admin: the JSON answer.
+async fn api_get(setup: &Setup, path: &str) -> Value {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::builder().no_proxy().build().expect("HTTP client");
+    let response = http
+        .get(format!("{}{path}", setup.server.url))
+        .bearer_auth(&setup.token)
+        .send()
+        .await
+        .expect("the server answers");
+    response.json().await.expect("JSON")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_client_secret_goes_up_with_create_and_update_and_never_comes_back() {
+    const SECRET: &str = "contoso-client-secret-from-the-environment";
+    let setup = Setup::start().await;
+    setup.login().await;
+    let package = contoso_copy(setup.dir.path());
+    let dir = package.to_str().expect("utf-8 path");
+
+    let out = setup.cli(&["connector", "create", "--name", "No Secret", dir]).await;
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("no --secret"), "the OAuth connector gets a note: {}", text(&out));
+    std::fs::remove_file(package.join("settings.json")).expect("forget the first connector");
+
+    let out = setup
+        .cli_with(
+            &["connector", "create", "--secret-env", "CONTOSO_SECRET", dir],
+            &[("CONTOSO_SECRET", SECRET)],
+        )
+        .await;
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(!text(&out).contains(SECRET) && !text(&out).contains("no --secret"), "{}", text(&out));
+    let id =
+        json_file(&package.join("settings.json"))["connectorId"].as_str().expect("connectorId").to_owned();
+    let details = api_get(&setup, &format!("/api/connectors/{id}")).await;
+    assert_eq!(details["hasClientSecret"], true, "{details}");
+
+    let dest = setup.dir.path().join("downloaded");
+    setup.ok(&["connector", "download", &id, "--dest", dest.to_str().expect("utf-8")]).await;
+    for entry in std::fs::read_dir(&dest).expect("the download").flatten() {
+        let bytes = std::fs::read(entry.path()).expect("read");
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(SECRET),
+            "{} has the secret",
+            entry.path().display()
+        );
+    }
+    assert!(!api_get(&setup, &format!("/api/connectors/{id}/package")).await.to_string().contains(SECRET));
+
+    let updated = setup.ok(&["connector", "update", "--secret", "another-secret", dir]).await;
+    assert!(updated.contains("revision 2"), "{updated}");
+    let out = setup.cli(&["connector", "update", "--secret-env", "PATCHBAY_TEST_UNSET_VARIABLE", dir]).await;
+    assert!(!out.status.success() && text(&out).contains("PATCHBAY_TEST_UNSET_VARIABLE"), "{}", text(&out));
+    let out = setup.cli(&["connector", "update", "--secret", "a", "--secret-env", "B", dir]).await;
+    assert_eq!(out.status.code(), Some(2), "the two are exclusive: {}", text(&out));
+    let out = setup.cli(&["connector", "create", "--all", "--secret", "x", dir]).await;
+    assert_eq!(out.status.code(), Some(2), "not with --all: {}", text(&out));
+    setup.stop().await;
+}
+
 /// Package folders under `dir`, as `connector create --all` finds them.
 fn packages(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) {
     let is_package = std::fs::read_dir(dir).into_iter().flatten().flatten().any(|e| {
@@ -246,4 +317,66 @@ async fn the_whole_corpus_imports_through_the_cli() {
         serde_json::from_str(&setup.ok(&["connector", "list", "--json"]).await).expect("JSON");
     assert_eq!(listed.as_array().map(Vec::len), Some(found.len() - failed.len()));
     setup.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trigger_commands_create_poll_list_show_and_delete() {
+    let setup = Setup::start().await;
+    setup.login().await;
+    let api = contoso_tasks::start(contoso_tasks::Config::default()).await.expect("the sample API starts");
+    let package = contoso_copy(setup.dir.path());
+    for file in ["apiDefinition.swagger.json", "apiProperties.json"] {
+        let path = package.join(file);
+        let text = std::fs::read_to_string(&path).expect("a package file");
+        std::fs::write(&path, text.replace("localhost:3000", &api.addr.to_string()))
+            .expect("point it at the API");
+    }
+    setup.ok(&["connector", "create", package.to_str().expect("utf-8 path")]).await;
+    let connector =
+        json_file(&package.join("settings.json"))["connectorId"].as_str().expect("connectorId").to_owned();
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let body =
+        serde_json::json!({"parameterSet": "apiKey", "values": {"api_key": contoso_tasks::DEMO_API_KEY}});
+    let connection: Value = reqwest::Client::new()
+        .post(format!("{}/api/connectors/{connector}/connections", setup.server.url))
+        .bearer_auth(&setup.token)
+        .json(&body)
+        .send()
+        .await
+        .expect("the server answers")
+        .json()
+        .await
+        .expect("a connection");
+    let connection = connection["id"].as_str().expect("a connection id");
+
+    let created = setup
+        .ok(&[
+            "trigger",
+            "create",
+            "--connection",
+            connection,
+            "--operation",
+            "OnNewOrUpdatedTasks",
+            "--disabled",
+        ])
+        .await;
+    let id = created.split_whitespace().nth(1).expect("the trigger id").to_owned();
+    assert!(id.starts_with("trg_") && created.contains("disabled"), "{created}");
+    let polled = setup.ok(&["trigger", "poll-now", &id]).await;
+    assert!(
+        polled.contains("GET http://") && polled.contains("/tasks/poll"),
+        "the request is shown: {polled}"
+    );
+    assert!(polled.contains("202") && polled.contains("outcome: nothing_new"), "{polled}");
+    assert!(!polled.contains(contoso_tasks::DEMO_API_KEY), "the key is masked: {polled}");
+    let listed = setup.ok(&["trigger", "list"]).await;
+    assert!(listed.contains(&id) && listed.contains("nothing_new"), "{listed}");
+    assert_eq!(setup.ok(&["trigger", "events", &id]).await, "", "no events yet");
+    let shown = setup.ok(&["trigger", "show", &id]).await;
+    assert!(shown.contains("last poll: nothing_new"), "{shown}");
+    assert!(setup.ok(&["trigger", "delete", &id]).await.contains("deleted"));
+    let missing = setup.cli(&["trigger", "show", &id]).await;
+    assert!(!missing.status.success() && text(&missing).contains("404"), "{}", text(&missing));
+    setup.stop().await;
+    api.shutdown().await.expect("the sample API stops");
 }

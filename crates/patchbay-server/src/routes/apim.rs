@@ -4,17 +4,17 @@
 //! parameters, the query string and a JSON body become the operation's inputs; the backend's
 //! answer is passed through (status, content type and body).
 
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::any;
 use patchbay_runtime::Outcome;
 use patchbay_runtime::response::ResponseBody;
 use patchbay_spec::Connector;
 use patchbay_store::ConnectionId;
 use serde_json::{Map, Value};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -23,10 +23,37 @@ use crate::routes::invoke::run_operation;
 use crate::state::SharedState;
 
 /// The `/apim` route.
-pub fn router() -> Router<SharedState> {
-    Router::new().route("/apim/{connector}/{connection}/{*path}", any(apim))
+pub fn router() -> OpenApiRouter<SharedState> {
+    OpenApiRouter::new().routes(routes!(apim))
 }
 
+/// Runs the operation of `connection` whose method and path template match the request.
+#[utoipa::path(
+    method(get, post, put, patch, delete),
+    path = "/apim/{connector}/{connection}/{*path}",
+    operation_id = "callByPath",
+    tag = "invoke",
+    summary = "Call an operation by its method and path (Logic Apps style)",
+    description = "The operation is found by the request's method and `path` (with or without the \
+                   connector's base path). Path parameters, the query string and a JSON body become \
+                   its inputs; the backend's status, content type and body are passed through.",
+    params(
+        ("connector" = String, Path, description = "The connector's id or name"),
+        ("connection" = String, Path, description = "The connection's id"),
+        ("path" = String, Path, description = "The operation's path, e.g. `projects/p1/tasks`")
+    ),
+    request_body(content = Object, description = "The operation's JSON body, if it takes one"),
+    responses(
+        (status = 200, description = "The backend's answer, passed through (any status)"),
+        (status = 202, description = "A long-running call; `Location` says where to poll"),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 429, response = crate::openapi::RateLimited),
+        (status = 502, response = crate::openapi::BackendFailed)
+    ),
+    security(("bearer" = []))
+)]
 async fn apim(
     State(state): State<SharedState>,
     caller: Caller,

@@ -3,62 +3,115 @@
 
 use std::collections::BTreeMap;
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
 use patchbay_runtime::security::oauth::grant_type;
 use patchbay_runtime::security::{ConnectionValues, Credential, GrantType, select_credential};
 use patchbay_spec::Connector;
-use patchbay_store::{Access, Connection, ConnectionId, ConnectionStatus, ConnectorId, NewConnection};
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use patchbay_spec::model::SecuritySchemeKind;
+use patchbay_store::{
+    Access, Connection, ConnectionId, ConnectionSecrets, ConnectionStatus, ConnectorId, NewConnection,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::{Caller, connector_access};
 use crate::error::{ApiError, Body};
 use crate::state::SharedState;
 
 /// The routes under `/api/connections` (creation is under the connector).
-pub fn router() -> Router<SharedState> {
-    Router::new().route("/", get(list)).route("/{id}", get(read).delete(remove))
+pub fn router() -> OpenApiRouter<SharedState> {
+    OpenApiRouter::new().routes(routes!(list)).routes(routes!(read, remove))
 }
 
 /// A new connection: its display name, chosen parameter set and parameter values.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NewConnectionBody {
-    /// Shown in lists; default the connector's name.
+    /// Shown in lists; default the connector's title.
     pub display_name: Option<String>,
     /// The chosen `connectionParameterSets` value.
     pub parameter_set: Option<String>,
-    /// Parameter values by name; secret ones are sealed.
+    /// Parameter values by name; secret ones (`securestring` parameters, `clientSecret`) are sealed.
     #[serde(default)]
     pub values: Map<String, Value>,
 }
 
-/// A connection as JSON: public values and the names of its secrets, never their values.
-pub fn connection_json(connection: &Connection) -> Value {
-    json!({
-        "id": connection.id,
-        "connectorId": connection.connector_id,
-        "displayName": connection.display_name,
-        "parameterSet": connection.parameter_set,
-        "values": connection.values,
-        "secretNames": connection.secret_names,
-        "hasTokens": connection.has_tokens,
-        "status": connection.status,
-        "createdAt": connection.created_at,
-        "updatedAt": connection.updated_at,
-    })
+/// A connection: public values and the names of its secrets, never their values.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionView {
+    /// The connection's id.
+    pub id: String,
+    /// The connector it is for.
+    pub connector_id: String,
+    /// Name shown to people.
+    pub display_name: String,
+    /// The chosen parameter set, if the connector has several.
+    pub parameter_set: Option<String>,
+    /// Values of the non-secret parameters.
+    pub values: Map<String, Value>,
+    /// Names of the secret parameters that have a value, sorted.
+    pub secret_names: Vec<String>,
+    /// Whether OAuth tokens are stored.
+    pub has_tokens: bool,
+    /// `{"status": "connected" | "unauthenticated" | "error", "message"?}`.
+    #[schema(value_type = Object)]
+    pub status: ConnectionStatus,
+    /// Creation time (epoch ms).
+    pub created_at: i64,
+    /// Time of the last change (epoch ms).
+    pub updated_at: i64,
 }
 
-/// `POST /api/connectors/{id}/connections`: a connection of the caller's to a connector they can use.
+impl From<&Connection> for ConnectionView {
+    fn from(connection: &Connection) -> Self {
+        ConnectionView {
+            id: connection.id.as_str().to_owned(),
+            connector_id: connection.connector_id.as_str().to_owned(),
+            display_name: connection.display_name.clone(),
+            parameter_set: connection.parameter_set.clone(),
+            values: connection.values.clone(),
+            secret_names: connection.secret_names.clone(),
+            has_tokens: connection.has_tokens,
+            status: connection.status.clone(),
+            created_at: connection.created_at,
+            updated_at: connection.updated_at,
+        }
+    }
+}
+
+/// A connection of the caller's to a connector they can use.
+#[utoipa::path(
+    post,
+    path = "/api/connectors/{id}/connections",
+    operation_id = "createConnection",
+    tag = "connections",
+    summary = "Create a connection to a connector",
+    description = "Needs `can_use`. Secret values (the connector's secure-string parameters and \
+                   `clientSecret`) are sealed and never shown again. An OAuth connection starts \
+                   `unauthenticated` until its sign-in (`oauth/start`); without a `clientSecret` of its \
+                   own it uses the connector's.",
+    params(("id" = String, Path, description = "The connector's id")),
+    request_body = NewConnectionBody,
+    responses(
+        (status = 201, description = "Created", body = ConnectionView),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 404, response = crate::openapi::NotFound)
+    ),
+    security(("bearer" = []))
+)]
 pub async fn create(
     State(state): State<SharedState>,
     caller: Caller,
     Path(connector_id): Path<ConnectorId>,
     Body(body): Body<NewConnectionBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<ConnectionView>), ApiError> {
     connector_access(&state, &caller, &connector_id, Access::CanUse).await?;
     let compiled = state.compiled(&connector_id).await?;
     let mut secret_names: Vec<String> = compiled
@@ -85,7 +138,7 @@ pub async fn create(
             status,
         })
         .await?;
-    Ok((StatusCode::CREATED, Json(connection_json(&connection))))
+    Ok((StatusCode::CREATED, Json(ConnectionView::from(&connection))))
 }
 
 /// Value names that always hold an OAuth client secret (lower case): sealed like declared secrets,
@@ -148,23 +201,92 @@ pub async fn owned(state: &SharedState, caller: &Caller, id: &ConnectionId) -> R
     }
 }
 
-/// `GET /api/connections`: the caller's connections.
-async fn list(State(state): State<SharedState>, caller: Caller) -> Result<Json<Value>, ApiError> {
-    let connections = state.store.connections().list(&caller.0.id).await?;
-    let mine = connections.iter().filter(|connection| connection.owner_id == caller.0.id);
-    Ok(Json(Value::Array(mine.map(connection_json).collect())))
+/// The connection's secrets for the runtime: its own, plus the connector's OAuth client secret
+/// (as `clientSecret`) when the connection has none of its own and the connector uses OAuth.
+pub(crate) async fn secrets_for(
+    state: &SharedState,
+    connection: &Connection,
+    connector: &Connector,
+) -> Result<ConnectionSecrets, ApiError> {
+    let mut secrets = state.store.connections().secrets(&connection.id).await?;
+    let own =
+        secrets.values.keys().any(|name| CLIENT_SECRET_NAMES.contains(&name.to_ascii_lowercase().as_str()));
+    if !own
+        && uses_oauth(connector)
+        && let Some(secret) = state.store.connectors().client_secret(&connection.connector_id).await?
+    {
+        secrets.values.insert("clientSecret".to_owned(), secret);
+    }
+    Ok(secrets)
 }
 
-/// `GET /api/connections/{id}`.
+/// Whether the connector signs in with OAuth (an `oAuthSettings` parameter or an `oauth2` definition).
+fn uses_oauth(connector: &Connector) -> bool {
+    let security = &connector.security;
+    security.all_connection_parameters().any(|parameter| parameter.oauth.is_some())
+        || security.schemes.iter().any(|scheme| matches!(scheme.kind, SecuritySchemeKind::OAuth2 { .. }))
+}
+
+/// The caller's connections.
+#[utoipa::path(
+    get,
+    path = "/api/connections",
+    operation_id = "listConnections",
+    tag = "connections",
+    summary = "List the caller's connections",
+    responses(
+        (status = 200, description = "The caller's connections (secret names only)", body = Vec<ConnectionView>),
+        (status = 401, response = crate::openapi::Unauthorized)
+    ),
+    security(("bearer" = []))
+)]
+async fn list(
+    State(state): State<SharedState>,
+    caller: Caller,
+) -> Result<Json<Vec<ConnectionView>>, ApiError> {
+    let connections = state.store.connections().list(&caller.0.id).await?;
+    let mine = connections.iter().filter(|connection| connection.owner_id == caller.0.id);
+    Ok(Json(mine.map(ConnectionView::from).collect()))
+}
+
+/// One of the caller's connections.
+#[utoipa::path(
+    get,
+    path = "/api/connections/{id}",
+    operation_id = "getConnection",
+    tag = "connections",
+    summary = "Read a connection",
+    params(("id" = String, Path, description = "The connection's id")),
+    responses(
+        (status = 200, description = "The connection (secret names only)", body = ConnectionView),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 404, response = crate::openapi::NotFound)
+    ),
+    security(("bearer" = []))
+)]
 async fn read(
     State(state): State<SharedState>,
     caller: Caller,
     Path(id): Path<ConnectionId>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(connection_json(&owned(&state, &caller, &id).await?)))
+) -> Result<Json<ConnectionView>, ApiError> {
+    Ok(Json(ConnectionView::from(&owned(&state, &caller, &id).await?)))
 }
 
-/// `DELETE /api/connections/{id}`.
+/// Deletes one of the caller's connections with its secrets and tokens.
+#[utoipa::path(
+    delete,
+    path = "/api/connections/{id}",
+    operation_id = "deleteConnection",
+    tag = "connections",
+    summary = "Delete a connection",
+    params(("id" = String, Path, description = "The connection's id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 404, response = crate::openapi::NotFound)
+    ),
+    security(("bearer" = []))
+)]
 async fn remove(
     State(state): State<SharedState>,
     caller: Caller,

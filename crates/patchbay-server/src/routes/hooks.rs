@@ -4,14 +4,14 @@
 //! subscription gets 404 and nothing is stored; a body over the limit 413; a full queue 429.
 //! No flow work happens on this path.
 
-use axum::Router;
 use axum::body::to_bytes;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::routing::post;
 use base64::Engine;
 use patchbay_store::{Notification, SubscriptionId};
 use serde_json::{Map, Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::ApiError;
 use crate::state::SharedState;
@@ -21,11 +21,32 @@ use crate::triggers::intake::{Accepted, IntakeError};
 const WITHHELD: [&str; 4] = ["authorization", "cookie", "proxy-authorization", "x-api-key"];
 
 /// The callback route.
-pub fn router() -> Router<SharedState> {
-    Router::new().route("/hooks/{subscription}/{secret}", post(callback).put(callback))
+pub fn router() -> OpenApiRouter<SharedState> {
+    OpenApiRouter::new().routes(routes!(callback))
 }
 
 /// Stores one notification, then answers 202.
+#[utoipa::path(
+    post,
+    path = "/hooks/{subscription}/{secret}",
+    operation_id = "deliverWebhookNotification",
+    tag = "triggers",
+    summary = "A backend delivers a webhook notification (the callback URL given when subscribing)",
+    description = "No bearer: the secret in the path is the proof. The notification is stored durably \
+                   before the answer. Any body: JSON, text or binary.",
+    params(
+        ("subscription" = String, Path, description = "The subscription's id"),
+        ("secret" = String, Path, description = "The subscription's secret")
+    ),
+    request_body(content = Object, description = "The notification, as the backend sends it"),
+    responses(
+        (status = 202, description = "Stored"),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 413, description = "The body is over the callback limit", body = crate::error::ErrorBody),
+        (status = 429, response = crate::openapi::RateLimited),
+        (status = 503, description = "Could not be stored; send it again", body = crate::error::ErrorBody)
+    )
+)]
 async fn callback(
     State(state): State<SharedState>,
     Path((subscription, secret)): Path<(SubscriptionId, String)>,

@@ -1,28 +1,29 @@
 //! The invoke API: `POST /api/connections/{id}/operations/{operationId}` runs one operation of the
 //! connection's connector (its current revision) through the request pipeline.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
-use axum::{Json, Router};
 use patchbay_runtime::security::{ConnectionValues, TokenSet};
 use patchbay_runtime::{Call, InvokeError, Outcome};
 use patchbay_spec::Connector;
 use patchbay_store::{Access, Connection, ConnectionId, ConnectionSecrets};
 use serde_json::{Map, Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::{Caller, connector_access};
 use crate::error::{ApiError, Body};
 use crate::rate_limit::MAX_QUEUE_WAIT;
-use crate::routes::connections::owned;
+use crate::routes::connections::{owned, secrets_for};
 use crate::routes::oauth;
-use crate::state::{AppState, SharedState};
+use crate::state::SharedState;
 use patchbay_runtime::plan::CompiledConnector;
 use std::sync::Arc;
 
-/// The invoke route, nested under `/api/connections`.
-pub fn router() -> Router<SharedState> {
-    Router::new().route("/{id}/operations/{operation}", post(invoke))
+/// The invoke route.
+pub fn router() -> OpenApiRouter<SharedState> {
+    OpenApiRouter::new().routes(routes!(invoke))
 }
 
 /// Runs the operation with the connection's values, secrets and tokens; answers the backend's
@@ -30,6 +31,33 @@ pub fn router() -> Router<SharedState> {
 /// refreshed first with the connection's client secret (and saved); a call that needs a new
 /// sign-in (no usable token, a refused refresh, a final 401 with OAuth tokens, or a
 /// `setconnectionstatustounauthenticated` policy) marks the connection `unauthenticated`.
+#[utoipa::path(
+    post,
+    path = "/api/connections/{id}/operations/{operation}",
+    operation_id = "invokeOperation",
+    tag = "invoke",
+    summary = "Call an operation of a connection's connector",
+    description = "Runs the operation (of the connector's current revision) through the request \
+                   pipeline with the connection's values, secrets and tokens. The body holds the \
+                   operation's inputs by parameter name (`body` for the request body). Answers the \
+                   backend's `status`, `headers`, decoded `body` and schema `warnings`; 202 with \
+                   `pending.location` for a long-running call. Rate-limited per connection.",
+    params(
+        ("id" = String, Path, description = "The connection's id"),
+        ("operation" = String, Path, description = "The operation id, e.g. `ListTasks`")
+    ),
+    request_body(content = Map<String, Value>, description = "The operation's inputs by parameter name"),
+    responses(
+        (status = 200, description = "The backend answered: `{\"status\", \"headers\", \"body\", \"warnings\"}`", body = Object),
+        (status = 202, description = "A long-running call: `{\"status\": 202, \"pending\": {\"location\"}}`", body = Object),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 429, response = crate::openapi::RateLimited),
+        (status = 502, response = crate::openapi::BackendFailed)
+    ),
+    security(("bearer" = []))
+)]
 async fn invoke(
     State(state): State<SharedState>,
     caller: Caller,
@@ -96,11 +124,11 @@ pub(crate) async fn run_operation(
 /// The connector of `connection` compiled at its current revision, and the pipeline's view of the
 /// connection (values, decrypted secrets, stored tokens). Shared by invokes, polls and webhooks.
 pub(crate) async fn connection_context(
-    state: &AppState,
+    state: &SharedState,
     connection: &Connection,
 ) -> Result<(Arc<CompiledConnector>, ConnectionValues), ApiError> {
     let compiled = state.compiled(&connection.connector_id).await?;
-    let secrets = state.store.connections().secrets(&connection.id).await?;
+    let secrets = secrets_for(state, connection, &compiled.connector).await?;
     let values = connection_values(connection, secrets, &compiled.connector);
     Ok((compiled, values))
 }

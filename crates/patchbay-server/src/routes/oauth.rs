@@ -12,15 +12,16 @@
 //!   operation and records the outcome as the connection's status.
 //!
 //! The OAuth client secret is the connection's own secret value named `clientSecret` or
-//! `client_secret` (any case; sealed at creation), else the connector's `oAuthSettings.clientSecret`.
+//! `client_secret` (any case; sealed at creation), else the connector's sealed client secret
+//! (uploaded with the package, `patchbay connector create --secret`), else the package's
+//! `oAuthSettings.clientSecret`.
 //! No answer or error ever carries a token, code, verifier or client secret.
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use patchbay_runtime::security::{
     ConnectionValues, Credential, SecurityError, authorization_url, pkce_pair, random_state,
     select_credential,
@@ -31,10 +32,13 @@ use patchbay_spec::model::OAuthSettings;
 use patchbay_store::{Access, ConnectionId, ConnectionStatus, OAuthState, now_ms};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::{Caller, connector_access};
 use crate::error::ApiError;
-use crate::routes::connections::{CLIENT_SECRET_NAMES, owned};
+use crate::routes::connections::{CLIENT_SECRET_NAMES, owned, secrets_for};
 use crate::routes::invoke::connection_values;
 use crate::state::SharedState;
 
@@ -44,25 +48,40 @@ const STATE_LIFETIME_MS: i64 = 10 * 60 * 1000;
 /// The longest provider error text shown back.
 const MAX_PROVIDER_MESSAGE: usize = 300;
 
-/// The routes nested under `/api/connections`: start a sign-in, test a connection.
-pub fn router() -> Router<SharedState> {
-    Router::new().route("/{id}/oauth/start", get(start)).route("/{id}/test", post(test))
-}
-
-/// The provider's redirect target, at the root: `/oauth/callback`.
-pub fn callback_router() -> Router<SharedState> {
-    Router::new().route("/oauth/callback", get(callback))
+/// Start a sign-in, the provider's redirect target `/oauth/callback`, test a connection.
+pub fn router() -> OpenApiRouter<SharedState> {
+    OpenApiRouter::new().routes(routes!(start)).routes(routes!(callback)).routes(routes!(test))
 }
 
 /// The query of `oauth/start`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct StartQuery {
-    /// `json` answers the URL instead of redirecting.
+    /// `json` answers `{"authorizationUrl"}` instead of redirecting.
     mode: Option<String>,
 }
 
 /// `GET /api/connections/{id}/oauth/start`: stores a state and PKCE verifier, then sends the
 /// caller to the provider.
+#[utoipa::path(
+    get,
+    path = "/api/connections/{id}/oauth/start",
+    operation_id = "startOAuthSignIn",
+    tag = "oauth",
+    summary = "Start the OAuth sign-in of a connection",
+    description = "The owner only. Stores a single-use state and a PKCE verifier (10 minutes), then \
+                   redirects to the provider's authorization URL; the provider sends the user back to \
+                   `/oauth/callback`.",
+    params(("id" = String, Path, description = "The connection's id"), StartQuery),
+    responses(
+        (status = 302, description = "To the provider's authorization URL (`Location`)"),
+        (status = 200, description = "With `mode=json`: `{\"authorizationUrl\"}`", body = Object),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 404, response = crate::openapi::NotFound)
+    ),
+    security(("bearer" = []))
+)]
 async fn start(
     State(state): State<SharedState>,
     caller: Caller,
@@ -72,7 +91,7 @@ async fn start(
     let connection = owned(&state, &caller, &id).await?;
     connector_access(&state, &caller, &connection.connector_id, Access::CanUse).await?;
     let compiled = state.compiled(&connection.connector_id).await?;
-    let secrets = state.store.connections().secrets(&id).await?;
+    let secrets = secrets_for(&state, &connection, &compiled.connector).await?;
     let values = connection_values(&connection, secrets, &compiled.connector);
     let settings = client_settings(&compiled.connector, &values)
         .ok_or_else(|| ApiError::bad_request("not_oauth", "this connection does not sign in with OAuth"))?;
@@ -96,7 +115,8 @@ async fn start(
 }
 
 /// The provider's answer on `/oauth/callback`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct CallbackQuery {
     /// The authorization code.
     code: Option<String>,
@@ -109,6 +129,20 @@ struct CallbackQuery {
 }
 
 /// `GET /oauth/callback`: finishes a sign-in; answers a small HTML page (200 ready, 400 not).
+#[utoipa::path(
+    get,
+    path = "/oauth/callback",
+    operation_id = "finishOAuthSignIn",
+    tag = "oauth",
+    summary = "Finish an OAuth sign-in (the provider's redirect target)",
+    description = "No bearer: the single-use `state` is the proof. Redeems the code with the stored \
+                   PKCE verifier, seals the tokens into the connection and marks it `connected`.",
+    params(CallbackQuery),
+    responses(
+        (status = 200, description = "The connection is ready (an HTML page)", content_type = "text/html", body = String),
+        (status = 400, description = "Unknown, expired or replayed state, or the provider refused (an HTML page)", content_type = "text/html", body = String)
+    )
+)]
 async fn callback(State(state): State<SharedState>, Query(query): Query<CallbackQuery>) -> Response {
     match finish(&state, query).await {
         Ok(name) => page(
@@ -146,7 +180,7 @@ async fn finish(state: &SharedState, query: CallbackQuery) -> Result<String, Api
     })?;
     let connection = connections.get(&id).await?;
     let compiled = state.compiled(&connection.connector_id).await?;
-    let secrets = connections.secrets(&id).await?;
+    let secrets = secrets_for(state, &connection, &compiled.connector).await?;
     let values = connection_values(&connection, secrets, &compiled.connector);
     let settings = client_settings(&compiled.connector, &values)
         .ok_or_else(|| ApiError::bad_request("not_oauth", "this connection does not sign in with OAuth"))?;
@@ -174,6 +208,22 @@ async fn finish(state: &SharedState, query: CallbackQuery) -> Result<String, Api
 
 /// `POST /api/connections/{id}/test`: runs the connector's test operation, records and answers
 /// `{"status", "detail"}`.
+#[utoipa::path(
+    post,
+    path = "/api/connections/{id}/test",
+    operation_id = "testConnection",
+    tag = "oauth",
+    summary = "Test a connection",
+    description = "Runs the connector's `x-ms-capabilities.testConnection` operation and records the \
+                   outcome as the connection's status (2xx connected, 401/403 unauthenticated, else error).",
+    params(("id" = String, Path, description = "The connection's id")),
+    responses(
+        (status = 200, description = "`{\"status\", \"detail\"}`", body = Object),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 404, response = crate::openapi::NotFound)
+    ),
+    security(("bearer" = []))
+)]
 async fn test(
     State(state): State<SharedState>,
     caller: Caller,
@@ -188,7 +238,7 @@ async fn test(
             "detail": "the connector defines no test (x-ms-capabilities.testConnection); the status is unchanged",
         })));
     };
-    let secrets = state.store.connections().secrets(&id).await?;
+    let secrets = secrets_for(&state, &connection, &compiled.connector).await?;
     let values = connection_values(&connection, secrets, &compiled.connector);
     let call = Call { connector: &compiled, operation_id: &operation, connection: &values, inputs: &inputs };
     let (status, detail) = match state.runtime.invoke(call).await {

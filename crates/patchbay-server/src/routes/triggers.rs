@@ -12,14 +12,16 @@
 
 use std::time::{Duration, Instant};
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use patchbay_runtime::TriggerKind as ProtocolKind;
 use patchbay_store::{ConnectionId, NewTrigger, Subscription, Trigger, TriggerId, TriggerKind, now_ms};
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, Body};
@@ -27,25 +29,27 @@ use crate::routes::connections::owned;
 use crate::state::SharedState;
 use crate::triggers::{poll, webhook};
 
-/// The routes under `/api/triggers` (creation is under the connection).
-pub fn router() -> Router<SharedState> {
-    Router::new()
-        .route("/", get(list))
-        .route("/{id}", get(read).delete(remove))
-        .route("/{id}/enable", post(enable))
-        .route("/{id}/disable", post(disable))
-        .route("/{id}/events", get(events))
-        .route("/{id}/poll", post(poll_now))
+/// The trigger routes.
+pub fn router() -> OpenApiRouter<SharedState> {
+    OpenApiRouter::new()
+        .routes(routes!(create))
+        .routes(routes!(list))
+        .routes(routes!(read, remove))
+        .routes(routes!(enable))
+        .routes(routes!(disable))
+        .routes(routes!(events))
+        .routes(routes!(poll_now))
 }
 
 /// A new trigger on one of the connection's trigger operations.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewTriggerBody {
     /// The trigger operation (`x-ms-trigger`).
     pub operation_id: String,
     /// The operation's inputs by parameter name (the callback URL of a webhook is filled in).
     #[serde(default)]
+    #[schema(value_type = Object)]
     pub inputs: Map<String, Value>,
     /// Seconds between polls (polling triggers); default the operator's (3 minutes).
     pub recurrence_seconds: Option<f64>,
@@ -57,36 +61,107 @@ pub struct NewTriggerBody {
     pub enabled: Option<bool>,
 }
 
-/// A trigger as JSON, with its subscriptions when it has some.
-pub fn trigger_json(trigger: &Trigger, subscriptions: &[Subscription]) -> Value {
-    json!({
-        "id": trigger.id,
-        "connectionId": trigger.connection_id,
-        "operationId": trigger.operation_id,
-        "kind": trigger.kind,
-        "inputs": trigger.inputs,
-        "recurrenceSeconds": trigger.recurrence_ms as f64 / 1e3,
-        "splitOn": trigger.split_on,
-        "dedupPath": trigger.dedup_path,
-        "enabled": trigger.enabled,
-        "state": trigger.state,
-        "nextDueMs": trigger.next_due_ms,
-        "lastPollMs": trigger.last_poll_ms,
-        "lastStatus": trigger.last_status,
-        "lastError": trigger.last_error,
-        "subscriptions": subscriptions,
-        "createdAt": trigger.created_ms,
-        "updatedAt": trigger.updated_ms,
-    })
+/// A trigger: what it watches, its schedule and state, its last poll and its webhook subscriptions.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TriggerView {
+    /// The trigger's id.
+    pub id: String,
+    /// The connection it calls through.
+    pub connection_id: String,
+    /// The trigger operation.
+    pub operation_id: String,
+    /// `polling` or `webhook`.
+    #[schema(value_type = String)]
+    pub kind: TriggerKind,
+    /// The operation's inputs.
+    #[schema(value_type = Object)]
+    pub inputs: Value,
+    /// Seconds between polls (polling triggers).
+    pub recurrence_seconds: f64,
+    /// The `splitOn` expression, if any.
+    pub split_on: Option<String>,
+    /// The item id path for de-duplication, if any.
+    pub dedup_path: Option<String>,
+    /// Whether it polls / is subscribed.
+    pub enabled: bool,
+    /// The polling state (the last `Location`, policy queries).
+    #[schema(value_type = Object)]
+    pub state: Value,
+    /// When the next poll is due (epoch ms).
+    pub next_due_ms: Option<i64>,
+    /// When it last polled (epoch ms).
+    pub last_poll_ms: Option<i64>,
+    /// `fired`, `nothing_new` or `failed`.
+    pub last_status: Option<String>,
+    /// Why the last poll failed.
+    pub last_error: Option<String>,
+    /// Webhook subscriptions, newest last (never their secrets).
+    #[schema(value_type = Vec<Object>)]
+    pub subscriptions: Vec<Subscription>,
+    /// Removals made by `disable` (webhooks).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub removals: Option<Vec<webhook::Removal>>,
+    /// Creation time (epoch ms).
+    pub created_at: i64,
+    /// Time of the last change (epoch ms).
+    pub updated_at: i64,
+}
+
+impl TriggerView {
+    /// The view of `trigger` with its `subscriptions`.
+    pub fn new(trigger: &Trigger, subscriptions: Vec<Subscription>) -> Self {
+        TriggerView {
+            id: trigger.id.to_string(),
+            connection_id: trigger.connection_id.to_string(),
+            operation_id: trigger.operation_id.clone(),
+            kind: trigger.kind,
+            inputs: trigger.inputs.clone(),
+            recurrence_seconds: trigger.recurrence_ms as f64 / 1e3,
+            split_on: trigger.split_on.clone(),
+            dedup_path: trigger.dedup_path.clone(),
+            enabled: trigger.enabled,
+            state: trigger.state.clone(),
+            next_due_ms: trigger.next_due_ms,
+            last_poll_ms: trigger.last_poll_ms,
+            last_status: trigger.last_status.clone(),
+            last_error: trigger.last_error.clone(),
+            subscriptions,
+            removals: None,
+            created_at: trigger.created_ms,
+            updated_at: trigger.updated_ms,
+        }
+    }
 }
 
 /// `POST /api/connections/{id}/triggers`.
+#[utoipa::path(
+    post,
+    path = "/api/connections/{id}/triggers",
+    operation_id = "createTrigger",
+    tag = "triggers",
+    summary = "Create a trigger on one of the connection's trigger operations",
+    description = "A polling trigger is due at once (its first poll sets the baseline); a webhook trigger \
+                   subscribes with a callback URL `{public}/hooks/{subscription}/{secret}` and is deleted \
+                   again when the backend refuses. `enabled: false` creates it stopped.",
+    params(("id" = String, Path, description = "The connection's id")),
+    request_body = NewTriggerBody,
+    responses(
+        (status = 201, description = "Created", body = TriggerView),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 502, response = crate::openapi::BackendFailed)
+    ),
+    security(("bearer" = []))
+)]
 pub async fn create(
     State(state): State<SharedState>,
     caller: Caller,
     Path(connection_id): Path<ConnectionId>,
     Body(body): Body<NewTriggerBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<TriggerView>), ApiError> {
     let connection = owned(&state, &caller, &connection_id).await?;
     crate::auth::connector_access(&state, &caller, &connection.connector_id, patchbay_store::Access::CanUse)
         .await?;
@@ -164,36 +239,77 @@ async fn mine(state: &SharedState, caller: &Caller, id: &TriggerId) -> Result<Tr
     }
 }
 
-/// The trigger with its subscriptions, as JSON.
-async fn detail(state: &SharedState, id: &TriggerId) -> Result<Value, ApiError> {
+/// The trigger with its subscriptions.
+async fn detail(state: &SharedState, id: &TriggerId) -> Result<TriggerView, ApiError> {
     let trigger = state.store.triggers().get(id).await?;
     let subscriptions = state.store.triggers().subscriptions(id).await?;
-    Ok(trigger_json(&trigger, &subscriptions))
+    Ok(TriggerView::new(&trigger, subscriptions))
 }
 
 /// `GET /api/triggers`.
-async fn list(State(state): State<SharedState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(
+    get,
+    path = "/api/triggers",
+    operation_id = "listTriggers",
+    tag = "triggers",
+    summary = "List the caller's triggers",
+    responses(
+        (status = 200, description = "The caller's triggers (without subscriptions)", body = Vec<TriggerView>),
+        (status = 401, response = crate::openapi::Unauthorized)
+    ),
+    security(("bearer" = []))
+)]
+async fn list(State(state): State<SharedState>, caller: Caller) -> Result<Json<Vec<TriggerView>>, ApiError> {
     let triggers = state.store.triggers().list_for_environment(&caller.0.environment_id).await?;
     let mine = triggers.iter().filter(|trigger| trigger.owner_id == caller.0.id);
-    Ok(Json(Value::Array(mine.map(|trigger| trigger_json(trigger, &[])).collect())))
+    Ok(Json(mine.map(|trigger| TriggerView::new(trigger, Vec::new())).collect()))
 }
 
 /// `GET /api/triggers/{id}`.
+#[utoipa::path(
+    get,
+    path = "/api/triggers/{id}",
+    operation_id = "getTrigger",
+    tag = "triggers",
+    summary = "Read a trigger with its webhook subscriptions",
+    params(("id" = String, Path, description = "The trigger's id")),
+    responses(
+        (status = 200, description = "The trigger", body = TriggerView),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 404, response = crate::openapi::NotFound)
+    ),
+    security(("bearer" = []))
+)]
 async fn read(
     State(state): State<SharedState>,
     caller: Caller,
     Path(id): Path<TriggerId>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<TriggerView>, ApiError> {
     mine(&state, &caller, &id).await?;
     Ok(Json(detail(&state, &id).await?))
 }
 
 /// `POST /api/triggers/{id}/enable`.
+#[utoipa::path(
+    post,
+    path = "/api/triggers/{id}/enable",
+    operation_id = "enableTrigger",
+    tag = "triggers",
+    summary = "Start polling, or subscribe a webhook trigger",
+    params(("id" = String, Path, description = "The trigger's id")),
+    responses(
+        (status = 200, description = "The trigger", body = TriggerView),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 502, response = crate::openapi::BackendFailed)
+    ),
+    security(("bearer" = []))
+)]
 async fn enable(
     State(state): State<SharedState>,
     caller: Caller,
     Path(id): Path<TriggerId>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<TriggerView>, ApiError> {
     let trigger = mine(&state, &caller, &id).await?;
     if !trigger.enabled {
         start(&state, &trigger).await?;
@@ -202,21 +318,36 @@ async fn enable(
 }
 
 /// `POST /api/triggers/{id}/disable`: stops polling; a webhook trigger unsubscribes.
+#[utoipa::path(
+    post,
+    path = "/api/triggers/{id}/disable",
+    operation_id = "disableTrigger",
+    tag = "triggers",
+    summary = "Stop polling, or unsubscribe a webhook trigger at its backend",
+    params(("id" = String, Path, description = "The trigger's id")),
+    responses(
+        (status = 200, description = "The trigger, with `removals` saying which subscriptions are gone", body = TriggerView),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 404, response = crate::openapi::NotFound)
+    ),
+    security(("bearer" = []))
+)]
 async fn disable(
     State(state): State<SharedState>,
     caller: Caller,
     Path(id): Path<TriggerId>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<TriggerView>, ApiError> {
     let trigger = mine(&state, &caller, &id).await?;
     state.store.triggers().set_enabled(&id, false, None).await?;
     let removals = webhook::unsubscribe_all(&state, &trigger).await?;
     let mut answer = detail(&state, &id).await?;
-    answer["removals"] = json!(removals);
+    answer.removals = Some(removals);
     Ok(Json(answer))
 }
 
 /// Whether to delete a trigger whose subscription could not be removed at the backend.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct RemoveQuery {
     /// Delete anyway.
     #[serde(default)]
@@ -225,6 +356,21 @@ struct RemoveQuery {
 
 /// `DELETE /api/triggers/{id}[?force=true]`: unsubscribes first; when a subscription cannot be
 /// removed the trigger is kept, disabled, and the answer says which (unless `force`).
+#[utoipa::path(
+    delete,
+    path = "/api/triggers/{id}",
+    operation_id = "deleteTrigger",
+    tag = "triggers",
+    summary = "Delete a trigger (a webhook trigger unsubscribes first)",
+    params(("id" = String, Path, description = "The trigger's id"), RemoveQuery),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 502, response = crate::openapi::BackendFailed)
+    ),
+    security(("bearer" = []))
+)]
 async fn remove(
     State(state): State<SharedState>,
     caller: Caller,
@@ -253,7 +399,8 @@ async fn remove(
 }
 
 /// Which events to list.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct EventsQuery {
     /// Only events with a larger sequence number (default 0: from the first).
     #[serde(default)]
@@ -268,13 +415,37 @@ struct EventsQuery {
 /// The longest wait of a long-polled event list.
 const MAX_EVENTS_WAIT: Duration = Duration::from_secs(30);
 
+/// A page of events.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventPage {
+    /// The events, oldest first: `{seq, id, triggerId, source, receivedMs, headers, body}`.
+    #[schema(value_type = Vec<Object>)]
+    pub events: Vec<patchbay_store::TriggerEvent>,
+    /// The `after` of the next call.
+    pub next: i64,
+}
+
 /// `GET /api/triggers/{id}/events`: `{events: [...], next: <after for the next call>}`.
+#[utoipa::path(
+    get,
+    path = "/api/triggers/{id}/events",
+    operation_id = "listTriggerEvents",
+    tag = "triggers",
+    summary = "List a trigger's stored events, waiting for new ones with `wait`",
+    params(("id" = String, Path, description = "The trigger's id"), EventsQuery),
+    responses(
+        (status = 200, description = "A page of events", body = EventPage),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 404, response = crate::openapi::NotFound)
+    ),
+    security(("bearer" = []))
+)]
 async fn events(
     State(state): State<SharedState>,
     caller: Caller,
     Path(id): Path<TriggerId>,
     Query(query): Query<EventsQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<EventPage>, ApiError> {
     mine(&state, &caller, &id).await?;
     let limit = query.limit.unwrap_or(100).clamp(1, 1000);
     let deadline = Instant::now() + Duration::from_secs(query.wait).min(MAX_EVENTS_WAIT);
@@ -284,7 +455,7 @@ async fn events(
         let now = Instant::now();
         if !events.is_empty() || now >= deadline {
             let next = events.last().map_or(query.after, |event| event.seq);
-            return Ok(Json(json!({"events": events, "next": next})));
+            return Ok(Json(EventPage { events, next }));
         }
         // Events stored on this node wake the wait; those of other nodes are seen within a second.
         let pause = (deadline - now).min(Duration::from_secs(1));
@@ -293,11 +464,26 @@ async fn events(
 }
 
 /// `POST /api/triggers/{id}/poll`: one poll now (even when disabled), its exchange and outcome.
+#[utoipa::path(
+    post,
+    path = "/api/triggers/{id}/poll",
+    operation_id = "pollTriggerNow",
+    tag = "triggers",
+    summary = "Poll a polling trigger now and show the exchange",
+    params(("id" = String, Path, description = "The trigger's id")),
+    responses(
+        (status = 200, description = "What the poll did, with the request and response (secrets masked)", body = crate::triggers::poll::PollReport),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict)
+    ),
+    security(("bearer" = []))
+)]
 async fn poll_now(
     State(state): State<SharedState>,
     caller: Caller,
     Path(id): Path<TriggerId>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<poll::PollReport>, ApiError> {
     let trigger = mine(&state, &caller, &id).await?;
     if trigger.kind != TriggerKind::Polling {
         return Err(ApiError::bad_request("not_polling", "only a polling trigger can be polled"));
@@ -311,6 +497,5 @@ async fn poll_now(
             "a poll of this trigger is running; try again shortly",
         ));
     };
-    let report = poll::run(&state, &lease, true).await?;
-    Ok(Json(json!(report)))
+    Ok(Json(poll::run(&state, &lease, true).await?))
 }

@@ -23,7 +23,7 @@ use crate::routes::invoke::{connection_context, masked_message};
 use crate::state::SharedState;
 
 /// What one poll did.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PollReport {
     /// `fired`, `nothing_new` or `failed`.
@@ -44,7 +44,7 @@ pub struct PollReport {
 }
 
 /// One request and its response, as text with secrets masked.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Exchange {
     /// The request line, headers and body.
     pub request: String,

@@ -220,3 +220,18 @@ impl Client {
         &self.token
     }
 }
+
+/// Every documented route of the API description: `(method, path template)`, e.g.
+/// `(GET, "/api/connectors/{id}")`, in the document's order.
+pub fn documented_routes() -> Vec<(reqwest::Method, String)> {
+    let document = serde_json::to_value(patchbay_server::routes::openapi()).expect("the document serializes");
+    let mut routes = Vec::new();
+    for (path, item) in document["paths"].as_object().expect("paths") {
+        for method in item.as_object().expect("a path item").keys() {
+            if let Ok(method) = method.to_ascii_uppercase().parse::<reqwest::Method>() {
+                routes.push((method, path.clone()));
+            }
+        }
+    }
+    routes
+}

@@ -48,6 +48,42 @@ impl PackageArgs {
     }
 }
 
+/// The connector's OAuth client secret, as paconn's `--secret`.
+#[derive(clap::Args)]
+pub struct SecretArgs {
+    /// The OAuth client secret: sealed on the server for the connector, never returned or downloaded;
+    /// connections without a client secret of their own use it. Other users of this machine can see
+    /// command lines: prefer --secret-env. On update, leaving both out keeps the stored secret.
+    #[arg(long, short = 'r', value_name = "SECRET", conflicts_with = "secret_env")]
+    secret: Option<String>,
+    /// Read the OAuth client secret from this environment variable instead.
+    #[arg(long, value_name = "VAR")]
+    secret_env: Option<String>,
+}
+
+impl SecretArgs {
+    /// The client secret to send, if one was given; an unset or empty variable is an error.
+    fn value(&self) -> anyhow::Result<Option<String>> {
+        let secret = match (&self.secret, &self.secret_env) {
+            (Some(secret), _) => secret.clone(),
+            (None, Some(variable)) => std::env::var(variable).with_context(|| {
+                format!("--secret-env {variable}: the variable is not set (or not valid text)")
+            })?,
+            (None, None) => return Ok(None),
+        };
+        anyhow::ensure!(!secret.is_empty(), "the client secret is empty; give one or leave the option out");
+        Ok(Some(secret))
+    }
+
+    /// `body` with the client secret added, if one was given.
+    fn add_to(&self, mut body: Value) -> anyhow::Result<Value> {
+        if let Some(secret) = self.value()? {
+            body["clientSecret"] = json!(secret);
+        }
+        Ok(body)
+    }
+}
+
 /// Arguments of `connector create`.
 #[derive(clap::Args)]
 pub struct CreateArgs {
@@ -56,8 +92,13 @@ pub struct CreateArgs {
     /// The connector's name (default: the definition's info.title).
     #[arg(long)]
     name: Option<String>,
+    #[command(flatten)]
+    secret: SecretArgs,
     /// Import every package folder under DIR (settings.json files are not written).
-    #[arg(long, conflicts_with_all = ["api_def", "api_prop", "icon", "script", "settings", "name"])]
+    #[arg(
+        long,
+        conflicts_with_all = ["api_def", "api_prop", "icon", "script", "settings", "name", "secret", "secret_env"]
+    )]
     all: bool,
     /// With --all: how many uploads run at once.
     #[arg(long, default_value_t = 8, requires = "all")]
@@ -74,6 +115,8 @@ pub struct UpdateArgs {
     /// The connector to update (default: `connectorId` in settings.json).
     #[arg(long, short = 'c')]
     connector_id: Option<String>,
+    #[command(flatten)]
+    secret: SecretArgs,
     #[command(flatten)]
     target: Target,
 }
@@ -165,7 +208,13 @@ pub fn create(args: &CreateArgs) -> anyhow::Result<ExitCode> {
     }
     let package = args.package.sources().read()?;
     let name = package.name(args.name.as_deref());
-    let body = package.body(Some(&name));
+    let body = args.secret.add_to(package.body(Some(&name)))?;
+    if body.get("clientSecret").is_none() && package.signs_in_with_oauth() {
+        eprintln!(
+            "note: the connector signs in with OAuth and no --secret (or --secret-env) was given; \
+             its connections need a clientSecret of their own"
+        );
+    }
     let answer = runtime()?.block_on(client.send(Method::POST, "/api/connectors", Some(&body)))?;
     let created = match answer.into_inner() {
         Ok(created) => created,
@@ -197,7 +246,7 @@ pub fn update(args: &UpdateArgs) -> anyhow::Result<ExitCode> {
             package.settings_path.display()
         )
     })?;
-    let body = package.body(None);
+    let body = args.secret.add_to(package.body(None))?;
     let path = format!("/api/connectors/{id}");
     let answer = runtime()?.block_on(client.send(Method::PUT, &path, Some(&body)))?;
     let updated = match answer.into_inner() {

@@ -180,6 +180,20 @@ impl LocalPackage {
         body
     }
 
+    /// Whether `apiProperties.json` has an OAuth `token` parameter (`oAuthSettings`), in which case
+    /// paconn requires `--secret` on create; best effort (an unreadable file answers `false`).
+    pub fn signs_in_with_oauth(&self) -> bool {
+        fn has_oauth(value: &Value) -> bool {
+            match value {
+                Value::Object(map) => map.iter().any(|(key, item)| key == "oAuthSettings" || has_oauth(item)),
+                Value::Array(items) => items.iter().any(has_oauth),
+                _ => false,
+            }
+        }
+        serde_json::from_str(self.api_properties.trim_start_matches('\u{feff}'))
+            .is_ok_and(|v: Value| has_oauth(&v))
+    }
+
     /// The connector id saved in `settings.json`, if any.
     pub fn connector_id(&self) -> Option<String> {
         self.settings.get("connectorId").and_then(Value::as_str).map(str::to_owned)
