@@ -23,7 +23,7 @@ pub use definition::{
     Action, ActionKind, Block, Definition, Diagnostic, Json, LoadError, RetryPolicy, Trigger, TriggerKind,
 };
 pub use run::{
-    ActionRecord, ActionResult, ActionStatus, BoxFuture, FlowEnvironment, FlowResponse, Invocation, MemoryJournal,
-    MemoryObserver, Pending, RunJournal, RunObserver, RunOutcome, RunRecord, RunStatus, TriggerOutputs,
-    resume_flow, run_flow, run_flow_observed,
+    ActionRecord, ActionResult, ActionStatus, BoxFuture, FlowEnvironment, FlowResponse, Invocation,
+    MemoryJournal, MemoryObserver, Pending, RunJournal, RunObserver, RunOutcome, RunRecord, RunStatus,
+    TriggerOutputs, resume_flow, run_flow, run_flow_observed,
 };

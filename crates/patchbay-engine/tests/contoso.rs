@@ -47,7 +47,8 @@ impl FlowEnvironment for ContosoEnv {
                         .iter()
                         .map(|(k, v)| (k.to_string(), Value::String(v.to_str().unwrap_or_default().into())))
                         .collect();
-                    let result = ActionResult { status_code: r.status.as_u16(), headers, body: r.body.to_value() };
+                    let result =
+                        ActionResult { status_code: r.status.as_u16(), headers, body: r.body.to_value() };
                     Ok(Invocation::Done(result))
                 }
                 Outcome::Pending { .. } => Err("still running".into()),

@@ -134,7 +134,11 @@ async fn a_run_cut_after_any_action_resumes_without_calling_finished_actions_aga
         }
         for r in prefix.iter().filter(|r| all_http.contains(&key_of(r))) {
             let kept = a[&(r.name.clone(), r.iteration.clone())];
-            assert_eq!((kept.started, kept.ended), (r.started, r.ended), "cut {cut}: the stored record is used");
+            assert_eq!(
+                (kept.started, kept.ended),
+                (r.started, r.ended),
+                "cut {cut}: the stored record is used"
+            );
         }
     }
 }
@@ -285,7 +289,11 @@ async fn a_long_wait_parks_and_a_short_one_sleeps() {
     let journal = MemoryJournal::default();
     let (outcome, told) = resume(&def, &env, &journal).await;
     assert_eq!(parked(&outcome), t0() + chrono::TimeDelta::seconds(5));
-    assert_eq!(*env.sleeps.lock().unwrap(), vec![std::time::Duration::from_secs(1)], "1 s is not above the threshold");
+    assert_eq!(
+        *env.sleeps.lock().unwrap(),
+        vec![std::time::Duration::from_secs(1)],
+        "1 s is not above the threshold"
+    );
     let long = told.iter().find(|r| r.name == "Long").unwrap();
     assert_eq!(long.status, ActionStatus::Waiting);
     assert_eq!(long.pending.as_ref().unwrap().state, json!({"until": "2030-01-01T00:00:05.000Z"}));
@@ -331,7 +339,11 @@ async fn a_run_cancelled_while_running_lets_the_running_action_finish_and_starts
     let statuses: Vec<(&str, ActionStatus)> = told.iter().map(|r| (r.name.as_str(), r.status)).collect();
     assert_eq!(
         statuses,
-        [("Init", ActionStatus::Succeeded), ("First", ActionStatus::Succeeded), ("Loop", ActionStatus::Cancelled)]
+        [
+            ("Init", ActionStatus::Succeeded),
+            ("First", ActionStatus::Succeeded),
+            ("Loop", ActionStatus::Cancelled)
+        ]
     );
     assert_eq!(server.seen.keys(), vec!["run-1/First".to_string()]);
 }
@@ -373,6 +385,76 @@ async fn cancelling_a_parked_run_cancels_its_waiting_actions() {
     let run = finished(outcome);
     assert_eq!(run.status, RunStatus::Cancelled);
     assert_eq!(told.len(), 1);
-    assert_eq!((told[0].name.as_str(), told[0].status, told[0].started), ("Job", ActionStatus::Cancelled, t0()));
+    assert_eq!(
+        (told[0].name.as_str(), told[0].status, told[0].started),
+        ("Job", ActionStatus::Cancelled, t0())
+    );
     assert_eq!(server.seen.polls("never"), 0);
+}
+
+#[tokio::test]
+async fn waits_in_a_concurrent_foreach_park_together_and_later_iterations_start_on_resume() {
+    let server = server().await;
+    let env = HostEnv::new(&server);
+    let def = load(manual(json!({
+        "Loop": {"type": "Foreach", "foreach": "@range(0, 3)",
+                 "runtimeConfiguration": {"concurrency": {"repetitions": 2}},
+                 "actions": {
+                     "Pause": {"type": "Wait", "inputs": {"interval": {"count": 5, "unit": "Second"}}},
+                     "Get": {"type": "Http", "runAfter": {"Pause": ["Succeeded"]},
+                             "inputs": {"method": "GET", "uri": "{base}/items/@{item()}"}}
+                 }},
+        "Sum": {"type": "Compose", "runAfter": {"Loop": ["Succeeded"]},
+                "inputs": "@length(result('Loop'))"}
+    })));
+    let journal = MemoryJournal::default();
+    // Iterations 0 and 1 park; iteration 2 does not start.
+    let (outcome, told) = resume(&def, &env, &journal).await;
+    assert_eq!(parked(&outcome), t0() + chrono::TimeDelta::seconds(5));
+    let waiting: BTreeSet<Vec<usize>> = told.iter().map(|r| r.iteration.clone()).collect();
+    assert_eq!(waiting, [vec![0], vec![1]].into_iter().collect());
+    told.into_iter().for_each(|r| journal.add(r));
+    // At 5 s both go on and call; iteration 2 starts and parks until 10 s.
+    env.at(5);
+    let (outcome, told) = resume(&def, &env, &journal).await;
+    assert_eq!(parked(&outcome), t0() + chrono::TimeDelta::seconds(10));
+    assert_eq!(server.seen.keys().len(), 2);
+    told.into_iter().for_each(|r| journal.add(r));
+    env.at(10);
+    let (outcome, _) = resume(&def, &env, &journal).await;
+    let run = finished(outcome);
+    assert_eq!(run.status, RunStatus::Succeeded, "{:#?}", run.actions);
+    let mut keys = server.seen.keys();
+    keys.sort();
+    assert_eq!(keys, ["run-1/Get/0", "run-1/Get/1", "run-1/Get/2"], "each iteration called once, by index");
+    let gets: BTreeMap<Vec<usize>, Value> = run
+        .actions
+        .iter()
+        .filter(|a| a.name == "Get")
+        .map(|a| (a.iteration.clone(), a.outputs["body"]["n"].clone()))
+        .collect();
+    assert_eq!(gets, [(vec![0], json!(0)), (vec![1], json!(1)), (vec![2], json!(2))].into_iter().collect());
+}
+
+#[tokio::test]
+async fn a_branch_that_parks_does_not_hold_up_a_parallel_branch() {
+    let server = server().await;
+    let env = HostEnv::new(&server);
+    let def = load(manual(json!({
+        "Pause": {"type": "Wait", "inputs": {"interval": {"count": 1, "unit": "Minute"}}},
+        "Get": {"type": "Http", "inputs": {"method": "GET", "uri": "{base}/items/1"}},
+        "Then": {"type": "Http", "runAfter": {"Get": ["Succeeded"]}, "inputs": {"method": "GET", "uri": "{base}/items/2"}},
+        "Join": {"type": "Compose", "inputs": "@body('Then')?['n']", "runAfter": {"Pause": ["Succeeded"], "Then": ["Succeeded"]}}
+    })));
+    let journal = MemoryJournal::default();
+    let (outcome, told) = resume(&def, &env, &journal).await;
+    assert_eq!(parked(&outcome), t0() + chrono::TimeDelta::seconds(60));
+    assert_eq!(server.seen.keys(), ["run-1/Get", "run-1/Then"], "the other branch went to its end");
+    told.into_iter().for_each(|r| journal.add(r));
+    env.at(60);
+    let (outcome, told) = resume(&def, &env, &journal).await;
+    let run = finished(outcome);
+    assert_eq!(common::outputs(&run, "Join"), json!(2));
+    assert_eq!(told.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["Pause", "Join"]);
+    assert_eq!(server.seen.keys().len(), 2, "nothing called again");
 }

@@ -1,16 +1,17 @@
 //! The run state, the `runAfter` graph and the container actions.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use futures_util::future::join_all;
+use futures_util::stream::FuturesUnordered;
 use patchbay_expr::Template;
 use serde_json::{Map, Value, json};
 
-use super::scope::EvalScope;
 use super::journal::RunJournal;
+use super::scope::EvalScope;
 use super::steps::{Step, StepResult, response_of};
 use super::{
     ActionRecord, ActionStatus, BoxFuture, FlowEnvironment, FlowResponse, RunObserver, RunOutcome, RunRecord,
@@ -49,7 +50,8 @@ impl Stored {
         } else {
             record.outputs.clone()
         };
-        let code = record.outputs.get("statusCode").and_then(Value::as_u64).and_then(|c| u16::try_from(c).ok());
+        let code =
+            record.outputs.get("statusCode").and_then(Value::as_u64).and_then(|c| u16::try_from(c).ok());
         Stored {
             status: record.status,
             inputs: record.inputs.clone(),
@@ -82,7 +84,11 @@ fn replays_from_journal(kind: &ActionKind) -> bool {
 
 /// Whether two records say the same (times and attempts aside).
 fn same_content(a: &ActionRecord, b: &ActionRecord) -> bool {
-    a.status == b.status && a.inputs == b.inputs && a.outputs == b.outputs && a.error == b.error && a.pending == b.pending
+    a.status == b.status
+        && a.inputs == b.inputs
+        && a.outputs == b.outputs
+        && a.error == b.error
+        && a.pending == b.pending
 }
 
 /// `at + duration`, saturating.
@@ -212,11 +218,8 @@ impl<'a> Run<'a> {
         EvalScope { run: self, frame, item: None }
     }
 
-    /// Terminated or parking: a level stops starting actions (a cancelled one records its next
-    /// ready actions `Cancelled` first, or leaves them to the next pass when it also parks).
-    fn stops(&self) -> bool {
-        let state = lock(&self.state);
-        state.terminated.is_some() || state.parked.is_some()
+    fn terminated(&self) -> bool {
+        lock(&self.state).terminated.is_some()
     }
 
     /// Whether the run is cancelled (asking the host, once until it says yes).
@@ -305,15 +308,17 @@ impl<'a> Run<'a> {
     }
 
     /// Runs one level; its status is `Failed` when an unhandled failure remains (see the module docs),
-    /// `Waiting` when it stopped because the run parks, `Cancelled` when the run was cancelled.
+    /// `Waiting` when an action in it parked (the others went on as far as they could), `Cancelled`
+    /// when the run was cancelled.
     pub fn run_block<'s>(&'s self, block: &'s Block, frame: &'s Arc<Frame>) -> BoxFuture<'s, ActionStatus> {
         Box::pin(async move {
             let mut statuses: HashMap<&str, ActionStatus> = HashMap::new();
-            while statuses.len() < block.actions.len() && !self.stops() {
+            let mut waiting: HashSet<&str> = HashSet::new();
+            while statuses.len() < block.actions.len() && !self.terminated() {
                 let ready: Vec<&Action> = block
                     .actions
                     .iter()
-                    .filter(|a| !statuses.contains_key(a.name.as_str()))
+                    .filter(|a| !statuses.contains_key(a.name.as_str()) && !waiting.contains(a.name.as_str()))
                     .filter(|a| a.run_after.iter().all(|(p, _)| statuses.contains_key(p.as_str())))
                     .collect();
                 if ready.is_empty() {
@@ -337,13 +342,16 @@ impl<'a> Run<'a> {
                 for (action, status) in run.iter().zip(results) {
                     if status.is_final() {
                         statuses.insert(&action.name, status);
+                    } else {
+                        waiting.insert(&action.name);
                     }
                 }
             }
             let state = lock(&self.state);
             if state.terminated.is_none() {
                 let unfinished = statuses.len() < block.actions.len();
-                if state.cancelled && (unfinished || statuses.values().any(|s| *s == ActionStatus::Cancelled)) {
+                if state.cancelled && (unfinished || statuses.values().any(|s| *s == ActionStatus::Cancelled))
+                {
                     return ActionStatus::Cancelled;
                 }
                 if unfinished && state.parked.is_some() {
@@ -352,25 +360,6 @@ impl<'a> Run<'a> {
             }
             drop(state);
             block_status(block, &statuses)
-        })
-    }
-
-    /// A `Foreach` iteration: not started at all once the run halted.
-    fn iteration<'s>(&'s self, actions: &'s Block, frame: &'s Arc<Frame>) -> BoxFuture<'s, ActionStatus> {
-        Box::pin(async move {
-            let halted = {
-                let state = lock(&self.state);
-                match (&state.terminated, state.cancelled, state.parked) {
-                    (Some(_), _, _) => Some(ActionStatus::Skipped),
-                    (None, true, _) => Some(ActionStatus::Cancelled),
-                    (None, false, Some(_)) => Some(ActionStatus::Waiting),
-                    (None, false, None) => None,
-                }
-            };
-            match halted {
-                Some(status) => status,
-                None => self.run_block(actions, frame).await,
-            }
         })
     }
 
@@ -471,9 +460,6 @@ impl<'a> Run<'a> {
                         self.finish(action, frame, StepResult::cancelled(Value::Null), self.env.now());
                         return ActionStatus::Cancelled;
                     }
-                    if lock(&self.state).parked.is_some() {
-                        return ActionStatus::Waiting; // not started: the run is parking
-                    }
                     (self.env.now(), self.dispatch(action, frame))
                 }
             };
@@ -563,10 +549,7 @@ impl<'a> Run<'a> {
             .enumerate()
             .map(|(i, item)| Frame::child(frame, &action.name, item, i))
             .collect();
-        let iterations: Vec<BoxFuture<'_, ActionStatus>> =
-            frames.iter().map(|f| self.iteration(actions, f)).collect();
-        let statuses: Vec<ActionStatus> =
-            futures_util::stream::iter(iterations).buffered(concurrency.max(1)).collect().await;
+        let statuses = self.iterations(actions, &frames, concurrency.max(1)).await;
         let status = if statuses.contains(&ActionStatus::Waiting) {
             ActionStatus::Waiting
         } else if statuses.contains(&ActionStatus::Cancelled) {
@@ -579,6 +562,38 @@ impl<'a> Run<'a> {
         let mut result = StepResult::container(status);
         result.inputs = json!({"foreach": count});
         result
+    }
+
+    /// Runs the iterations in order, at most `limit` at once; a parked iteration keeps its slot.
+    /// Once the run is terminated or cancelled no iteration starts. Returns each one's status (an
+    /// iteration that did not start: `Waiting` when slots were held by parked ones, else `Skipped`
+    /// or `Cancelled`).
+    async fn iterations(&self, actions: &Block, frames: &[Arc<Frame>], limit: usize) -> Vec<ActionStatus> {
+        let mut statuses = vec![None; frames.len()];
+        let mut running = FuturesUnordered::new();
+        let (mut next, mut parked) = (0, 0);
+        loop {
+            while running.len() + parked < limit && next < frames.len() && !self.terminated() {
+                if lock(&self.state).cancelled {
+                    break;
+                }
+                let frame = &frames[next];
+                running.push(async move { (frame.index, self.run_block(actions, frame).await) });
+                next += 1;
+            }
+            let Some((index, status)) = running.next().await else { break };
+            if status == ActionStatus::Waiting {
+                parked += 1;
+            }
+            statuses[index] = Some(status);
+        }
+        let state = lock(&self.state);
+        let not_started = match (&state.terminated, state.cancelled) {
+            (Some(_), _) => ActionStatus::Skipped,
+            (None, true) => ActionStatus::Cancelled,
+            (None, false) => ActionStatus::Waiting,
+        };
+        statuses.into_iter().map(|s| s.unwrap_or(not_started)).collect()
     }
 
     async fn until(

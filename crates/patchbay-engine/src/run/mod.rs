@@ -33,21 +33,28 @@
 //! * Actions that change run state (the variable actions, `Terminate`) and the containers (`If`,
 //!   `Switch`, `Scope`, `Foreach`, `Until`) run again, so variables and loop state are rebuilt the
 //!   same way; their children consult the journal. When a recomputed record equals the journal's
-//!   (status, inputs, outputs, error), the stored one is kept and not reported again. A variable
-//!   action or condition whose value calls `utcNow()` (or `guid()`, `rand()`) directly gets a new
-//!   value on replay: nothing external saw the old one except through actions that are replayed
-//!   from the journal; compute such a value in a `Compose` first when it must not change.
+//!   (status, inputs, outputs, error), the stored one is kept and not reported again; otherwise the
+//!   new record is reported and replaces the old one. A variable action or an `If`/`Switch`/`Until`
+//!   condition that calls `utcNow()` (or `guid()`, `rand()`) itself gets a new value on replay.
+//!   That is acceptable: actions that already used the old value are replayed from the journal, so
+//!   no call is repeated; only actions that had not run see the new value, as if the run had reached
+//!   them later. Where a value must not change, compute it in a `Compose` (stored) and use its
+//!   outputs.
 //! * **Parking.** A connector call answered `202` ([`Invocation::Pending`]) or a `Wait` longer than
 //!   [`FlowEnvironment::park_threshold`] records the action as `Waiting` with its
-//!   [`Pending`] state and wake time; the run starts nothing new, lets running branches finish or
-//!   park, and returns [`RunOutcome::Parked`] with the earliest wake. Resumed at or after that time,
+//!   [`Pending`] state and wake time. A parked action holds its branch (what runs after it) and its
+//!   `Foreach` slot; branches that do not depend on it go on until they finish or park, and then
+//!   the run returns [`RunOutcome::Parked`] with the earliest wake. Resumed at or after that time,
 //!   the engine continues the call ([`FlowEnvironment::resume_call`]) or ends the wait; before it,
-//!   it parks again with the same wake. An action's `limit.timeout` counts from its first start.
+//!   it parks again with the same wake. An action's `limit.timeout` counts from its first start
+//!   (the stored one), so the wake is never later than its deadline; a container's own timeout
+//!   counts from the pass that runs it.
 //! * **Idempotency keys.** Each call receives `<run id>/<action>[/<iteration indexes joined by .>]`,
 //!   the same across retries and replays.
 //! * **Cancellation.** [`FlowEnvironment::cancel_requested`] is checked before each action starts:
-//!   once true, that action is recorded `Cancelled`, nothing further starts, running actions finish,
-//!   `Waiting` actions are recorded `Cancelled`, and the run ends `Cancelled`.
+//!   once true, that action and the others whose turn comes are recorded `Cancelled` and not run,
+//!   `Foreach` iterations not begun do not start, running actions finish, `Waiting` actions are
+//!   recorded `Cancelled` (without waking), and the run ends `Cancelled`.
 //!
 //! [`run_flow`] runs without a host to wake it: `Wait` sleeps and `202` answers are polled inline.
 
@@ -200,6 +207,7 @@ pub enum Invocation {
 
 /// How one call to [`resume_flow`] ended.
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)] // one per call, moved once: boxing would only cost the host a deref
 pub enum RunOutcome {
     /// The run finished.
     Finished(RunRecord),

@@ -13,7 +13,9 @@ use serde_json::{Value, json};
 
 use super::exec::{Frame, Run, later, lock, truthy};
 use super::scope::EvalScope;
-use super::{ActionRecord, ActionResult, ActionStatus, BoxFuture, FlowResponse, Invocation, Pending, RunStatus};
+use super::{
+    ActionRecord, ActionResult, ActionStatus, BoxFuture, FlowResponse, Invocation, Pending, RunStatus,
+};
 use crate::definition::{Action, ActionKind, Json, RetryPolicy};
 
 /// What an action produced.

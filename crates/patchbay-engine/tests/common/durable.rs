@@ -75,7 +75,11 @@ async fn flaky(State(seen): State<Arc<Seen>>, Path(name): Path<String>, headers:
     let mut flaky = seen.flaky.lock().unwrap();
     let count = flaky.entry(name).or_default();
     *count += 1;
-    if *count == 1 { StatusCode::INTERNAL_SERVER_ERROR.into_response() } else { axum::Json(json!("ok")).into_response() }
+    if *count == 1 {
+        StatusCode::INTERNAL_SERVER_ERROR.into_response()
+    } else {
+        axum::Json(json!("ok")).into_response()
+    }
 }
 
 /// Starts job `kind`: 202 with a status URL, poll again in 30 s.
@@ -249,7 +253,9 @@ impl FlowEnvironment for HostEnv {
             let location = state.get("location").and_then(Value::as_str).ok_or("no location in the state")?;
             let answer = self.send("GET", location, None, None).await?;
             Ok(match self.classify(answer) {
-                Invocation::Pending { state: Value::Null, wait } => Invocation::Pending { state: state.clone(), wait },
+                Invocation::Pending { state: Value::Null, wait } => {
+                    Invocation::Pending { state: state.clone(), wait }
+                }
                 other => other,
             })
         })
