@@ -440,7 +440,7 @@ impl<'a> Run<'a> {
     fn run_action<'s>(&'s self, action: &'s Action, frame: &'s Arc<Frame>) -> BoxFuture<'s, ActionStatus> {
         Box::pin(async move {
             let known = self.journal.recorded(&action.name, &frame.iteration());
-            let stored_inputs = known.as_ref().map(|r| r.inputs.clone()).unwrap_or_default();
+            let mut resumed_inputs = Value::Null;
             let (started, work) = match known {
                 Some(record) if record.status.is_final() && replays_from_journal(&action.kind) => {
                     return self.replay(action, frame, record);
@@ -452,8 +452,9 @@ impl<'a> Run<'a> {
                         self.finish(action, frame, StepResult::cancelled(record.inputs), record.started);
                         return ActionStatus::Cancelled;
                     }
-                    let resume = Step { run: self, action, frame }.resume(record.clone());
-                    (record.started, resume)
+                    resumed_inputs = record.inputs.clone();
+                    let started = record.started;
+                    (started, Step { run: self, action, frame }.resume(record))
                 }
                 _ => {
                     if self.cancel_now() {
@@ -465,7 +466,7 @@ impl<'a> Run<'a> {
             };
             let mut result = self.bounded(action, started, work).await;
             if result.inputs.is_null() {
-                result.inputs = stored_inputs; // a resumed action that timed out keeps its inputs
+                result.inputs = resumed_inputs; // a resumed action that timed out keeps its inputs
             }
             let status = result.status;
             if status == ActionStatus::Waiting {
