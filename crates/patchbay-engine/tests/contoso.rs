@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use patchbay_engine::{
-    ActionResult, BoxFuture, Definition, FlowEnvironment, RunStatus, TriggerOutputs, run_flow,
+    ActionResult, BoxFuture, Definition, FlowEnvironment, Invocation, RunStatus, TriggerOutputs, run_flow,
 };
 use patchbay_runtime::plan::CompiledConnector;
 use patchbay_runtime::security::ConnectionValues;
@@ -27,7 +27,8 @@ impl FlowEnvironment for ContosoEnv {
         connection_name: &'a str,
         operation_id: &'a str,
         inputs: Map<String, Value>,
-    ) -> BoxFuture<'a, Result<ActionResult, String>> {
+        _action_key: &'a str,
+    ) -> BoxFuture<'a, Result<Invocation, String>> {
         Box::pin(async move {
             if connection_name != "contoso" {
                 return Err(format!("unknown connection {connection_name}"));
@@ -46,7 +47,9 @@ impl FlowEnvironment for ContosoEnv {
                         .iter()
                         .map(|(k, v)| (k.to_string(), Value::String(v.to_str().unwrap_or_default().into())))
                         .collect();
-                    Ok(ActionResult { status_code: r.status.as_u16(), headers, body: r.body.to_value() })
+                    let result =
+                        ActionResult { status_code: r.status.as_u16(), headers, body: r.body.to_value() };
+                    Ok(Invocation::Done(result))
                 }
                 Outcome::Pending { .. } => Err("still running".into()),
             }
@@ -59,6 +62,7 @@ impl FlowEnvironment for ContosoEnv {
         _u: &'a str,
         _h: Map<String, Value>,
         _b: Option<Value>,
+        _k: &'a str,
     ) -> BoxFuture<'a, Result<ActionResult, String>> {
         Box::pin(async { Err("no HTTP in this test".to_string()) })
     }

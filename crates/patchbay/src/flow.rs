@@ -8,7 +8,8 @@ use std::sync::Arc;
 use crate::connection_file::{point_at, read_connection};
 use anyhow::Context;
 use patchbay_engine::{
-    ActionResult, BoxFuture, Definition, FlowEnvironment, RunRecord, RunStatus, TriggerOutputs, run_flow,
+    ActionResult, BoxFuture, Definition, FlowEnvironment, Invocation, RunRecord, RunStatus, TriggerOutputs,
+    run_flow,
 };
 use patchbay_runtime::plan::CompiledConnector;
 use patchbay_runtime::security::ConnectionValues;
@@ -258,7 +259,8 @@ impl FlowEnvironment for CliEnv {
         connection_name: &'a str,
         operation_id: &'a str,
         inputs: Map<String, Value>,
-    ) -> BoxFuture<'a, Result<ActionResult, String>> {
+        _action_key: &'a str,
+    ) -> BoxFuture<'a, Result<Invocation, String>> {
         Box::pin(async move {
             let c = self
                 .connections
@@ -267,11 +269,12 @@ impl FlowEnvironment for CliEnv {
             let call = Call { connector: &c.connector, operation_id, connection: &c.values, inputs: &inputs };
             let invoked = self.runtime.invoke(call).await.map_err(|e| e.to_string())?;
             match invoked.outcome {
-                Outcome::Done(r) => Ok(ActionResult {
+                Outcome::Done(r) => Ok(Invocation::Done(ActionResult {
                     status_code: r.status.as_u16(),
                     headers: header_map(&r.headers),
                     body: r.body.to_value(),
-                }),
+                })),
+                // The CLI's runtime waits for completion, so this does not happen.
                 Outcome::Pending { pending, .. } => Err(format!("still running; poll {}", pending.location)),
             }
         })
@@ -281,9 +284,17 @@ impl FlowEnvironment for CliEnv {
         &'a self,
         method: &'a str,
         uri: &'a str,
-        headers: Map<String, Value>,
+        mut headers: Map<String, Value>,
         body: Option<Value>,
+        action_key: &'a str,
     ) -> BoxFuture<'a, Result<ActionResult, String>> {
+        // The idempotency headers of docs/flows.md, unless the action sets them itself.
+        let run_id = action_key.split('/').next().unwrap_or_default();
+        for (name, value) in [("x-ms-client-tracking-id", run_id), ("Idempotency-Key", action_key)] {
+            if !headers.keys().any(|k| k.eq_ignore_ascii_case(name)) {
+                headers.insert(name.to_string(), Value::String(value.to_string()));
+            }
+        }
         Box::pin(self.send(method, uri, headers, body))
     }
 }

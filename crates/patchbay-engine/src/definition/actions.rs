@@ -81,7 +81,7 @@ pub enum ActionKind {
     Terminate,
     /// `Response`: the synchronous reply to a `Request` trigger.
     Response,
-    /// `Wait` (`inputs.interval{count, unit}` or `inputs.until.timestamp`); an in-process sleep for now.
+    /// `Wait` (`inputs.interval{count, unit}` or `inputs.until.timestamp`); a long wait parks a durable run.
     Wait,
     /// `ParseJson` (`inputs.content`, `inputs.schema`).
     ParseJson,

@@ -7,12 +7,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::{DateTime, SecondsFormat, Utc};
 use patchbay_expr::to_text;
 use serde_json::{Value, json};
 
-use super::exec::{Frame, Run, lock, truthy};
+use super::exec::{Frame, Run, later, lock, truthy};
 use super::scope::EvalScope;
-use super::{ActionResult, ActionStatus, FlowResponse, RunStatus};
+use super::{
+    ActionRecord, ActionResult, ActionStatus, BoxFuture, FlowResponse, Invocation, Pending, RunStatus,
+};
 use crate::definition::{Action, ActionKind, Json, RetryPolicy};
 
 /// What an action produced.
@@ -20,11 +23,10 @@ pub struct StepResult {
     pub status: ActionStatus,
     pub inputs: Value,
     pub outputs: Value,
-    /// What `body('A')` returns, when it differs from the outputs.
-    pub body: Option<Value>,
     pub error: Option<Value>,
-    pub code: Option<u16>,
     pub attempts: u32,
+    /// Set when the action parks (status `Waiting`).
+    pub pending: Option<Pending>,
 }
 
 impl StepResult {
@@ -33,10 +35,9 @@ impl StepResult {
             status: ActionStatus::Succeeded,
             inputs,
             outputs,
-            body: None,
             error: None,
-            code: None,
             attempts: 1,
+            pending: None,
         }
     }
 
@@ -50,12 +51,35 @@ impl StepResult {
         Self::failed(Value::Null, "InvalidTemplate", message)
     }
 
-    /// A container's result from its block's status.
+    /// A container's result from its block's status (`Waiting`: a child parked, nothing to record).
     pub fn container(status: ActionStatus) -> Self {
-        if status.is_failure() {
-            Self::failed(Value::Null, "ActionFailed", "an action inside failed")
-        } else {
-            Self::ok(Value::Null, Value::Null)
+        match status {
+            ActionStatus::Waiting => StepResult { status, ..Self::ok(Value::Null, Value::Null) },
+            ActionStatus::Cancelled => Self::cancelled(Value::Null),
+            s if s.is_failure() => Self::failed(Value::Null, "ActionFailed", "an action inside failed"),
+            _ => Self::ok(Value::Null, Value::Null),
+        }
+    }
+
+    /// The `runAfter` condition was not met.
+    pub fn skipped() -> Self {
+        let failed = Self::failed(Value::Null, "ActionSkipped", "the runAfter condition was not met");
+        StepResult { status: ActionStatus::Skipped, attempts: 0, ..failed }
+    }
+
+    /// The run was cancelled before the action started, or while it waited.
+    pub fn cancelled(inputs: Value) -> Self {
+        let failed = Self::failed(inputs, "Cancelled", "the run was cancelled");
+        StepResult { status: ActionStatus::Cancelled, attempts: 0, ..failed }
+    }
+
+    /// The action parks until `wake`; `state` tells how to go on.
+    fn waiting(inputs: Value, state: Value, wake: DateTime<Utc>, attempts: u32) -> Self {
+        StepResult {
+            status: ActionStatus::Waiting,
+            attempts,
+            pending: Some(Pending { state, wake }),
+            ..Self::ok(inputs, Value::Null)
         }
     }
 
@@ -73,7 +97,7 @@ pub struct Step<'s> {
     pub frame: &'s Arc<Frame>,
 }
 
-impl Step<'_> {
+impl<'s> Step<'s> {
     fn scope(&self) -> EvalScope<'_> {
         EvalScope { run: self.run, frame: self.frame, item: None }
     }
@@ -83,6 +107,38 @@ impl Step<'_> {
             None => Ok(Value::Null),
             Some(json) => json.evaluate(&self.scope()).map_err(|e| StepResult::invalid(e.to_string())),
         }
+    }
+
+    /// The idempotency key: `<run id>/<action>[/<iteration indexes joined by .>]`.
+    fn key(&self) -> String {
+        let iteration = self.frame.iteration();
+        let mut key = format!("{}/{}", self.run.run_id, self.action.name);
+        if !iteration.is_empty() {
+            let indexes: Vec<String> = iteration.iter().map(ToString::to_string).collect();
+            key = format!("{key}/{}", indexes.join("."));
+        }
+        key
+    }
+
+    /// Goes on with a parked action from its `Waiting` record: parks again with the same wake before
+    /// it, otherwise ends the wait or continues the call.
+    pub fn resume(self, record: ActionRecord) -> BoxFuture<'s, StepResult> {
+        Box::pin(async move {
+            let Some(pending) = record.pending else { return self.execute().await };
+            let inputs = record.inputs;
+            if self.run.env.now() < pending.wake {
+                return StepResult::waiting(inputs, pending.state, pending.wake, record.attempts);
+            }
+            let resume = Some((pending.state, record.attempts));
+            match &self.action.kind {
+                ActionKind::Wait => StepResult::ok(inputs, Value::Null),
+                ActionKind::Http => self.http(inputs, resume).await,
+                ActionKind::OpenApiConnection { connection, operation_id } => {
+                    self.connector(connection, operation_id, inputs, resume).await
+                }
+                _ => self.execute().await,
+            }
+        })
     }
 
     pub async fn execute(self) -> StepResult {
@@ -108,9 +164,9 @@ impl Step<'_> {
             ActionKind::ParseJson => parse_json(inputs),
             ActionKind::Select | ActionKind::Query => self.select_or_query(),
             ActionKind::Join => join(inputs),
-            ActionKind::Http => Ok(self.http(inputs).await),
+            ActionKind::Http => Ok(self.http(inputs, None).await),
             ActionKind::OpenApiConnection { connection, operation_id } => {
-                Ok(self.connector(connection, operation_id, inputs).await)
+                Ok(self.connector(connection, operation_id, inputs, None).await)
             }
             _ => Err(StepResult::invalid("not a simple action")),
         };
@@ -208,16 +264,8 @@ impl Step<'_> {
     }
 
     fn respond(&self, inputs: Value) -> Result<StepResult, StepResult> {
-        let status_code =
-            match inputs.get("statusCode").map(|v| v.as_u64().or_else(|| to_text(v).parse().ok())) {
-                None => Some(200),
-                Some(code) => code.filter(|c| (100..=599).contains(c)),
-            };
-        let Some(status_code) = status_code else {
-            return Err(StepResult::failed(inputs, "InvalidResponse", "`statusCode` must be 100–599"));
-        };
-        let headers = inputs.get("headers").and_then(Value::as_object).cloned().unwrap_or_default();
-        let body = inputs.get("body").cloned().unwrap_or(Value::Null);
+        let response =
+            response_of(&inputs).map_err(|m| StepResult::failed(inputs.clone(), "InvalidResponse", m))?;
         let mut state = lock(&self.run.state);
         if state.response.is_some() {
             return Err(StepResult::failed(
@@ -226,7 +274,7 @@ impl Step<'_> {
                 "the run already responded",
             ));
         }
-        state.response = Some(FlowResponse { status_code: status_code as u16, headers, body });
+        state.response = Some(response);
         drop(state);
         Ok(StepResult::ok(inputs, Value::Null))
     }
@@ -263,7 +311,7 @@ impl Step<'_> {
             let at = chrono::DateTime::parse_from_rfc3339(at).map_err(|e| {
                 StepResult::failed(inputs.clone(), "InvalidWait", format!("bad timestamp: {e}"))
             })?;
-            (at.with_timezone(&chrono::Utc) - self.run.env.now()).to_std().unwrap_or_default()
+            (at.with_timezone(&Utc) - self.run.env.now()).to_std().unwrap_or_default()
         } else {
             return Err(StepResult::failed(
                 inputs,
@@ -271,7 +319,13 @@ impl Step<'_> {
                 "`interval` or `until.timestamp` is required",
             ));
         };
-        self.run.env.sleep(duration).await;
+        let env = self.run.env;
+        if self.run.parking && duration > env.park_threshold() {
+            let until = later(env.now(), duration);
+            let state = json!({"until": until.to_rfc3339_opts(SecondsFormat::Millis, true)});
+            return Ok(StepResult::waiting(inputs, state, until, 1));
+        }
+        env.sleep(duration).await;
         Ok(StepResult::ok(inputs, Value::Null))
     }
 
@@ -299,13 +353,11 @@ impl Step<'_> {
                 out.push(item.clone());
             }
         }
-        let inputs = json!({"from": from});
-        let mut result = StepResult::ok(inputs, json!({"body": out}));
-        result.body = Some(Value::Array(out));
-        Ok(result)
+        Ok(StepResult::ok(json!({"from": from}), json!({"body": out})))
     }
 
-    async fn http(&self, inputs: Value) -> StepResult {
+    /// An `Http` action, or the continuation of one (`resume`: the pending state and attempts so far).
+    async fn http(&self, inputs: Value, resume: Option<(Value, u32)>) -> StepResult {
         let method = inputs.get("method").and_then(Value::as_str).unwrap_or("GET").to_ascii_uppercase();
         let Some(mut uri) = inputs.get("uri").and_then(Value::as_str).map(str::to_string) else {
             return StepResult::failed(inputs, "InvalidHttp", "`uri` is missing");
@@ -318,38 +370,72 @@ impl Step<'_> {
         let headers = inputs.get("headers").and_then(Value::as_object).cloned().unwrap_or_default();
         let body = inputs.get("body").cloned();
         let env = self.run.env;
-        let retry = self.action.retry.clone();
-        let call = || env.http(&method, &uri, headers.clone(), body.clone());
-        self.with_retry(inputs.clone(), retry, call).await
+        let key = self.key();
+        let call = || -> BoxFuture<'_, Result<Invocation, String>> {
+            let sent = env.http(&method, &uri, headers.clone(), body.clone(), &key);
+            Box::pin(async move { sent.await.map(Invocation::Done) })
+        };
+        self.with_retry(inputs.clone(), resume, call).await
     }
 
-    async fn connector(&self, connection: &str, operation: &str, inputs: Value) -> StepResult {
+    /// An `OpenApiConnection` action, or the continuation of one.
+    async fn connector(
+        &self,
+        connection: &str,
+        operation: &str,
+        inputs: Value,
+        resume: Option<(Value, u32)>,
+    ) -> StepResult {
         let parameters = inputs.get("parameters").and_then(Value::as_object).cloned().unwrap_or_default();
         let env = self.run.env;
-        let retry = self.action.retry.clone();
-        let call = || env.invoke(connection, operation, parameters.clone());
-        self.with_retry(inputs.clone(), retry, call).await
+        let key = self.key();
+        let call = || env.invoke(connection, operation, parameters.clone(), &key);
+        self.with_retry(inputs.clone(), resume, call).await
     }
 
-    /// Calls until success, a non-retryable answer or the end of the policy.
-    async fn with_retry<'a, F>(&self, inputs: Value, retry: Option<RetryPolicy>, call: F) -> StepResult
+    /// Calls (or, with `resume`, continues a pending call) until a final answer that is not
+    /// retryable or the end of the policy. A `202` parks the action (durable runs) or is waited for.
+    /// A failed status poll is polled again; a retryable final answer calls the operation again.
+    async fn with_retry<'a, F>(&self, inputs: Value, resume: Option<(Value, u32)>, call: F) -> StepResult
     where
-        F: Fn() -> super::BoxFuture<'a, Result<ActionResult, String>>,
+        F: Fn() -> BoxFuture<'a, Result<Invocation, String>>,
     {
-        let policy = retry.unwrap_or(RetryPolicy::None);
-        let mut attempts = 0;
+        let env = self.run.env;
+        let policy = self.action.retry.clone().unwrap_or(RetryPolicy::None);
+        let (mut attempts, mut poll) = match resume {
+            Some((state, attempts)) => (attempts.max(1), Some(state)),
+            None => (1, None),
+        };
         loop {
-            attempts += 1;
-            let outcome = call().await;
-            let retryable = match &outcome {
+            let outcome = match &poll {
+                Some(state) => env.resume_call(state).await,
+                None => call().await,
+            };
+            let answer = match outcome {
+                Ok(Invocation::Pending { state, wait }) if self.run.parking => {
+                    return StepResult::waiting(inputs, state, later(env.now(), wait), attempts);
+                }
+                Ok(Invocation::Pending { state, wait }) => {
+                    env.sleep(wait).await;
+                    poll = Some(state);
+                    continue;
+                }
+                Ok(Invocation::Done(r)) => Ok(r),
+                Err(e) => Err(e),
+            };
+            let retryable = match &answer {
                 Err(_) => true,
                 Ok(r) => matches!(r.status_code, 408 | 429 | 500..=599),
             };
             if retryable && let Some(wait) = policy.delay(attempts) {
-                self.run.env.sleep(wait).await;
+                env.sleep(wait).await;
+                attempts += 1;
+                if answer.is_ok() {
+                    poll = None;
+                }
                 continue;
             }
-            let mut result = match outcome {
+            let mut result = match answer {
                 Err(e) => StepResult::failed(inputs, "ConnectionFailed", e),
                 Ok(r) => http_result(inputs, r),
             };
@@ -359,14 +445,26 @@ impl Step<'_> {
     }
 }
 
+/// The `Response` an action's evaluated inputs describe.
+pub fn response_of(inputs: &Value) -> Result<FlowResponse, String> {
+    let status_code = match inputs.get("statusCode").map(|v| v.as_u64().or_else(|| to_text(v).parse().ok())) {
+        None => Some(200),
+        Some(code) => code.filter(|c| (100..=599).contains(c)),
+    };
+    let Some(status_code) = status_code.and_then(|c| u16::try_from(c).ok()) else {
+        return Err("`statusCode` must be 100–599".into());
+    };
+    let headers = inputs.get("headers").and_then(Value::as_object).cloned().unwrap_or_default();
+    let body = inputs.get("body").cloned().unwrap_or(Value::Null);
+    Ok(FlowResponse { status_code, headers, body })
+}
+
 fn http_result(inputs: Value, r: ActionResult) -> StepResult {
+    let message = format!("the call answered {}: {}", r.status_code, excerpt(&r.body));
     let outputs = json!({"statusCode": r.status_code, "headers": r.headers, "body": r.body});
     let mut result = StepResult::ok(inputs, outputs);
-    result.body = Some(r.body.clone());
-    result.code = Some(r.status_code);
     if r.status_code >= 400 {
         result.status = ActionStatus::Failed;
-        let message = format!("the call answered {}: {}", r.status_code, crate::run::steps::excerpt(&r.body));
         result.error = Some(json!({"code": r.status_code.to_string(), "message": message}));
     }
     result
@@ -416,9 +514,7 @@ fn parse_json(inputs: Value) -> Result<StepResult, StepResult> {
             }
         }
     }
-    let mut result = StepResult::ok(inputs, json!({"body": parsed}));
-    result.body = Some(parsed);
-    Ok(result)
+    Ok(StepResult::ok(inputs, json!({"body": parsed})))
 }
 
 fn join(inputs: Value) -> Result<StepResult, StepResult> {
@@ -427,9 +523,7 @@ fn join(inputs: Value) -> Result<StepResult, StepResult> {
     };
     let separator = inputs.get("joinWith").map(to_text).unwrap_or_default();
     let text = items.iter().map(to_text).collect::<Vec<_>>().join(&separator);
-    let mut result = StepResult::ok(inputs.clone(), json!({"body": text}));
-    result.body = Some(Value::String(text));
-    Ok(result)
+    Ok(StepResult::ok(inputs.clone(), json!({"body": text})))
 }
 
 fn default_of(kind: &str) -> Value {

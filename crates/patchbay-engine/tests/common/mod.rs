@@ -1,10 +1,12 @@
 //! Test environments.
 #![allow(dead_code)]
 
+pub mod durable;
+
 use std::time::Duration;
 
 use patchbay_engine::{
-    ActionResult, BoxFuture, Definition, FlowEnvironment, RunRecord, TriggerOutputs, run_flow,
+    ActionResult, BoxFuture, Definition, FlowEnvironment, Invocation, RunRecord, TriggerOutputs, run_flow,
 };
 use serde_json::{Map, Value};
 
@@ -17,7 +19,8 @@ impl FlowEnvironment for LocalEnv {
         c: &'a str,
         o: &'a str,
         _i: Map<String, Value>,
-    ) -> BoxFuture<'a, Result<ActionResult, String>> {
+        _key: &'a str,
+    ) -> BoxFuture<'a, Result<Invocation, String>> {
         Box::pin(async move { Err(format!("no connector for {c}/{o}")) })
     }
 
@@ -27,6 +30,7 @@ impl FlowEnvironment for LocalEnv {
         uri: &'a str,
         _h: Map<String, Value>,
         _b: Option<Value>,
+        _key: &'a str,
     ) -> BoxFuture<'a, Result<ActionResult, String>> {
         Box::pin(async move { Err(format!("cannot reach {uri}")) })
     }
