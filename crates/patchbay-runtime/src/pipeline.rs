@@ -11,8 +11,8 @@ use crate::security::{
     ConnectionValues, Credential, SecurityError, TokenManager, apply_operation_security, select_credential,
 };
 use crate::transport::{
-    LongRunningError, LongRunningOptions, PageOptions, PagingError, Pending, RetryPolicy, Transport,
-    TransportError, classify_async,
+    LongRunningError, LongRunningOptions, PageOptions, PagingError, Pending, PollStep, RetryPolicy,
+    Transport, TransportError, classify_async,
 };
 use crate::wire::{WireRequest, WireResponse};
 use http::{HeaderMap, StatusCode};
@@ -176,6 +176,32 @@ impl Runtime {
         };
         let (result, unauthenticated) = respond(plan, response, call.connection)?;
         Ok(Invoked { outcome: Outcome::Done(result), exchanges, unauthenticated })
+    }
+
+    /// Continues a long-running call that [`Runtime::invoke`] handed back as [`Outcome::Pending`]
+    /// (a durable caller stored only `pending`): one GET of the status URL, with the operation's
+    /// headers and security rebuilt from the connection (never stored) and sent only when the
+    /// status URL is on the operation's own origin. A 202 is still pending (a new `Location`
+    /// replaces the old); any other answer is the result, decoded and shaped by the response
+    /// policies like the operation's own answer.
+    pub async fn resume_pending(&self, call: Call<'_>, pending: &Pending) -> Result<Outcome, InvokeError> {
+        let (plan, ctx) = resolve(&call)?;
+        let wire = self.build(&call, &ctx, &mut Vec::new()).await?;
+        let headers =
+            crate::transport::origin::headers_for(&pending.location, &wire.url, &auth_headers(&wire.headers));
+        let secrets = || call.connection.secrets();
+        let step = self
+            .transport
+            .poll_once(pending, headers)
+            .await
+            .map_err(|e| InvokeError::Transport(mask(&e.to_string(), &secrets())))?;
+        match step {
+            PollStep::Pending(next) => Ok(Outcome::Pending { pending: next, headers: HeaderMap::new() }),
+            PollStep::Done(response) => {
+                let (result, _) = respond(plan, response, call.connection)?;
+                Ok(Outcome::Done(result))
+            }
+        }
     }
 
     /// Builds the request a call would send (bind, security, request policies) without sending it;

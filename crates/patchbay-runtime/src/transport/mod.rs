@@ -13,7 +13,7 @@ mod client;
 mod errors;
 pub mod guard;
 pub mod long_running;
-mod origin;
+pub(crate) mod origin;
 pub mod paging;
 pub mod retry;
 
