@@ -123,12 +123,14 @@ type MigrationFile = (i64, &'static str, &'static str);
 pub(crate) const SQLITE_MIGRATIONS: &[MigrationFile] = &[
     (1, "initial", include_str!("../migrations/sqlite/0001_initial.sql")),
     (2, "triggers", include_str!("../migrations/sqlite/0002_triggers.sql")),
+    (3, "flows", include_str!("../migrations/sqlite/0003_flows.sql")),
 ];
 
 /// The PostgreSQL migrations, in order (the files under `migrations/postgres`).
 pub(crate) const POSTGRES_MIGRATIONS: &[MigrationFile] = &[
     (1, "initial", include_str!("../migrations/postgres/0001_initial.sql")),
     (2, "triggers", include_str!("../migrations/postgres/0002_triggers.sql")),
+    (3, "flows", include_str!("../migrations/postgres/0003_flows.sql")),
 ];
 
 /// A migrator over embedded migration files, checksummed as `sqlx migrate` does.

@@ -118,14 +118,14 @@ pub enum StoreError {
     /// A JSON value could not be read or written.
     #[error("JSON: {0}")]
     Json(#[from] serde_json::Error),
-    /// A poll's lease was taken over (it expired and another node claimed the trigger) or the
-    /// trigger was deleted: the poll's result was not stored.
+    /// A lease was taken over (it expired and another node claimed the trigger or run), or the
+    /// record was deleted, or (a run) was already suspended or finished: nothing was written.
     #[error(
-        "lost the lease on trigger `{id}`: it expired and another node claimed the trigger, or the trigger \
-         was deleted; this poll's result was discarded (use a lease longer than a poll takes, or renew it)"
+        "lost the lease on `{id}`: it expired and another node claimed it, or it was deleted, or (a run) was \
+         already suspended or finished; nothing was written (use a lease longer than the work takes, or renew it)"
     )]
     LeaseLost {
-        /// The trigger.
+        /// The trigger or run.
         id: String,
     },
     /// A blocking background task (password hashing) did not finish.

@@ -18,7 +18,7 @@ macro_rules! id_type {
 
         impl $name {
             /// A new random identifier.
-            #[allow(dead_code, reason = "event ids are time-ordered instead")]
+            #[allow(dead_code, reason = "event and run ids are time-ordered instead")]
             pub(crate) fn random() -> Result<Self> {
                 Ok(Self(format!("{}{}", $prefix, hex(&random_bytes::<16>()?))))
             }
@@ -96,14 +96,32 @@ id_type!(
     "evt_"
 );
 
-impl EventId {
-    /// A new identifier that sorts by creation time (millisecond prefix, then 80 random bits), so
-    /// that the index on event ids grows at its end instead of at random places.
-    pub(crate) fn ordered(now_ms: i64) -> Result<Self> {
-        let millis = now_ms.clamp(0, (1 << 48) - 1);
-        Ok(Self(format!("evt_{millis:012x}{}", hex(&random_bytes::<10>()?))))
-    }
+id_type!(
+    /// Identifies a flow across all of its revisions.
+    FlowId,
+    "flw_"
+);
+id_type!(
+    /// Identifies a run of a flow.
+    RunId,
+    "run_"
+);
+
+/// Identifiers that sort by creation time (millisecond prefix, then 80 random bits), so that the
+/// index on them grows at its end instead of at random places.
+macro_rules! ordered_id {
+    ($name:ident, $prefix:literal) => {
+        impl $name {
+            /// A new identifier that sorts after those made in earlier milliseconds.
+            pub(crate) fn ordered(now_ms: i64) -> Result<Self> {
+                let millis = now_ms.clamp(0, (1 << 48) - 1);
+                Ok(Self(format!(concat!($prefix, "{:012x}{}"), millis, hex(&random_bytes::<10>()?))))
+            }
+        }
+    };
 }
+ordered_id!(EventId, "evt_");
+ordered_id!(RunId, "run_");
 
 /// Milliseconds since the Unix epoch, the store's one time representation.
 pub fn now_ms() -> i64 {
@@ -172,6 +190,8 @@ mod tests {
         assert_eq!(earlier.as_str().len(), 4 + 32);
         assert_ne!(EventId::ordered(5).unwrap(), EventId::ordered(5).unwrap());
         assert!(EventId::ordered(-1).unwrap().as_str().starts_with("evt_000000000000"));
+        let run = RunId::ordered(1_700_000_000_000).unwrap();
+        assert!(run.as_str().starts_with("run_018bcfe56800") && run.as_str().len() == 4 + 32, "{run}");
     }
 
     #[test]

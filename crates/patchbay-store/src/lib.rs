@@ -7,7 +7,8 @@
 //! [`Store::connectors`] (immutable revisions, a sealed OAuth client secret),
 //! [`Store::connections`] (secrets sealed with the [`SecretKey`]), [`Store::oauth_states`] and
 //! [`Store::sharing`] (grants, access levels, the catalogue), [`Store::triggers`] (polling schedule
-//! with leases, durable trigger events, webhook subscriptions). Times are epoch milliseconds.
+//! with leases, durable trigger events, webhook subscriptions), [`Store::flows`] (flow revisions,
+//! durable runs, the run queue with leases and each run's journal). Times are epoch milliseconds.
 //!
 //! ```no_run
 //! # async fn demo() -> patchbay_store::Result<()> {
@@ -30,7 +31,9 @@ mod connector_secrets;
 pub mod connectors;
 mod dialect;
 pub mod error;
+pub mod flows;
 pub mod ids;
+mod leases;
 pub mod oauth_states;
 pub mod people;
 pub mod secrets;
@@ -46,8 +49,10 @@ pub use connections::{Connection, ConnectionSecrets, ConnectionStatus, Connectio
 pub use connectors::{Connector, ConnectorPackage, ConnectorRevision, Connectors, RevisionInfo};
 pub use dialect::Backend;
 pub use error::{Result, StoreError};
+pub use flows::{ActionEntry, Flow, FlowRevision, Flows, NewFlow, Run, RunLease, RunStatus};
 pub use ids::{
-    ConnectionId, ConnectorId, EnvironmentId, EventId, SubscriptionId, TokenId, TriggerId, UserId, now_ms,
+    ConnectionId, ConnectorId, EnvironmentId, EventId, FlowId, RunId, SubscriptionId, TokenId, TriggerId,
+    UserId, now_ms,
 };
 pub use oauth_states::{OAuthState, OAuthStates};
 pub use people::{ApiToken, Bootstrap, Environment, IssuedToken, NewUser, People, Role, User};
@@ -135,6 +140,11 @@ impl Store {
     /// Triggers: the polling schedule with its leases, trigger events and webhook subscriptions.
     pub fn triggers(&self) -> Triggers<'_> {
         Triggers::new(self)
+    }
+
+    /// Flows: revisions, durable runs, the run queue with its leases, and each run's journal.
+    pub fn flows(&self) -> Flows<'_> {
+        Flows::new(self)
     }
 
     /// The secret key, or [`StoreError::NoSecretKey`].

@@ -10,7 +10,8 @@ use super::events::{EventRow, Stored, insert_events};
 use super::{NewEvent, Trigger, TriggerKind, Triggers, state_text, trigger_columns, trigger_from};
 use crate::dialect::{Backend, Cols, in_tx, on_db};
 use crate::error::{Result, StoreError};
-use crate::ids::{TriggerId, check_name, now_ms};
+use crate::ids::{TriggerId, now_ms};
+use crate::leases::lease_terms;
 
 /// The most triggers one call of [`Triggers::claim_due`] claims.
 pub const MAX_CLAIM: i64 = 1000;
@@ -66,15 +67,6 @@ fn lease_from(row: &impl Cols, node: &str, until_ms: i64) -> Result<PollLease> {
         node: node.to_owned(),
         until_ms,
     })
-}
-
-/// The node name, checked, and the end of a lease of `lease_ms` from `now_ms`.
-fn lease_terms(node: &str, now_ms: i64, lease_ms: i64) -> Result<(&str, i64)> {
-    let node = check_name("node", node, 200)?;
-    if lease_ms <= 0 {
-        return Err(StoreError::invalid("lease", "must last at least 1 ms"));
-    }
-    Ok((node, now_ms.saturating_add(lease_ms)))
 }
 
 impl Triggers<'_> {
