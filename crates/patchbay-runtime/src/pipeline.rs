@@ -153,9 +153,16 @@ impl Runtime {
 
     /// Makes a call through the whole pipeline.
     pub async fn invoke(&self, call: Call<'_>) -> Result<Invoked, InvokeError> {
+        self.invoke_with(call, HeaderMap::new()).await
+    }
+
+    /// [`Runtime::invoke`] with `headers` added to the request before security and policies run
+    /// (a flow's idempotency headers; a policy may still change them).
+    pub async fn invoke_with(&self, call: Call<'_>, headers: HeaderMap) -> Result<Invoked, InvokeError> {
         let (plan, ctx) = resolve(&call)?;
         let mut exchanges = Vec::new();
-        let wire = self.build(&call, &ctx, &mut exchanges).await?;
+        let add = |draft: &mut HttpDraft| draft.headers.extend(headers);
+        let wire = self.build_with(&call, &ctx, add, &mut exchanges).await?;
         let first = self.send_first(&wire, &ctx.link(), &[], &mut exchanges).await?;
         let response = match classify_async(&first, &wire.url) {
             Some(pending) if !self.options.wait_for_completion => {

@@ -33,6 +33,8 @@ pub struct ServerConfig {
     pub rate_limit_per_minute: u32,
     /// How this node runs triggers (recurrence bounds, leases, callback limits).
     pub triggers: crate::triggers::TriggerSettings,
+    /// How this node runs flows (concurrency, leases, the `Request` reply timeout).
+    pub flows: crate::flows::FlowSettings,
     /// An API token for the admin, chosen by the operator (`PATCHBAY_ADMIN_TOKEN`): an empty store
     /// bootstraps the admin with it instead of a random token; otherwise it is made valid for the
     /// admin once (see `patchbay_store::People::ensure_admin_token`). Never logged.
@@ -56,6 +58,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("rate_limit_per_minute", &self.rate_limit_per_minute)
             .field("database_schema", &self.database_schema)
             .field("triggers", &self.triggers)
+            .field("flows", &self.flows)
             .field("admin_token", &hidden(&self.admin_token))
             .field("oauth_purge_interval", &self.oauth_purge_interval)
             .finish()
@@ -76,6 +79,7 @@ impl Default for ServerConfig {
             invoke_retries: 2,
             rate_limit_per_minute: 500,
             triggers: crate::triggers::TriggerSettings::default(),
+            flows: crate::flows::FlowSettings::default(),
             admin_token: None,
             oauth_purge_interval: Duration::from_secs(5 * 60),
         }

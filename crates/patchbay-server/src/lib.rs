@@ -13,6 +13,7 @@
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod flows;
 pub mod metrics;
 pub mod openapi;
 pub mod package;

@@ -94,7 +94,8 @@ pub struct BackendFailed(pub ErrorBody);
         (name = "connections", description = "Connections to a connector, with sealed secrets"),
         (name = "oauth", description = "OAuth consent and connection tests"),
         (name = "invoke", description = "Calling a connection's operations"),
-        (name = "triggers", description = "Polling and webhook triggers, their events, webhook callbacks")
+        (name = "triggers", description = "Polling and webhook triggers, their events, webhook callbacks"),
+        (name = "flows", description = "Flows, their runs and each action's record")
     )
 )]
 pub struct ApiDoc;

@@ -34,6 +34,7 @@ pub struct RunningServer {
     stop: oneshot::Sender<()>,
     task: JoinHandle<std::io::Result<()>>,
     scheduler: Option<(watch::Sender<bool>, JoinHandle<()>)>,
+    worker: Option<(watch::Sender<bool>, JoinHandle<()>)>,
     purge: JoinHandle<()>,
 }
 
@@ -44,9 +45,9 @@ impl RunningServer {
     pub async fn shutdown(self) -> Result<(), ServerError> {
         self.purge.abort();
         let _ = self.stop.send(());
-        if let Some((stop, scheduler)) = self.scheduler {
+        for (stop, task) in [self.scheduler, self.worker].into_iter().flatten() {
             let _ = stop.send(true);
-            let _ = scheduler.await;
+            let _ = task.await;
         }
         let mut task = self.task;
         let result = match tokio::time::timeout(Duration::from_secs(10), &mut task).await {
@@ -106,11 +107,16 @@ pub async fn start_with_store(config: ServerConfig, store: Store) -> Result<Runn
     };
     let state = AppState::new(store.clone(), runtime, url.clone())
         .with_rate_limit(config.rate_limit_per_minute)
-        .with_triggers(config.triggers.clone());
+        .with_triggers(config.triggers.clone())
+        .with_flows(config.flows.clone());
     let state = Arc::new(state);
     let scheduler = config.triggers.run_scheduler.then(|| {
         let (stop, stopped) = watch::channel(false);
         (stop, crate::triggers::scheduler::spawn(state.clone(), stopped))
+    });
+    let worker = config.flows.run_worker.then(|| {
+        let (stop, stopped) = watch::channel(false);
+        (stop, crate::flows::worker::spawn(state.clone(), stopped))
     });
     let app = routes::router(state);
     let purge = tokio::spawn(purge_oauth_states(store.clone(), config.oauth_purge_interval));
@@ -132,6 +138,7 @@ pub async fn start_with_store(config: ServerConfig, store: Store) -> Result<Runn
         stop,
         task,
         scheduler,
+        worker,
         purge,
     })
 }

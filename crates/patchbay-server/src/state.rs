@@ -29,6 +29,12 @@ pub struct AppState {
     pub scheduler_wake: tokio::sync::Notify,
     /// Wakes the event followers (events were stored on this node).
     pub events_stored: tokio::sync::Notify,
+    /// How this node runs flows.
+    pub flows: crate::flows::FlowSettings,
+    /// Wakes the run worker (a run was queued on this node, or a slot freed).
+    pub worker_wake: tokio::sync::Notify,
+    /// Wakes callers waiting for a run (a run finished or stored its response on this node).
+    pub runs_changed: tokio::sync::Notify,
     /// Compiled connectors by connector id, with the revision they were compiled from.
     compiled: Mutex<HashMap<ConnectorId, (i64, Arc<CompiledConnector>)>>,
 }
@@ -59,6 +65,9 @@ impl AppState {
             intake,
             scheduler_wake: tokio::sync::Notify::new(),
             events_stored: tokio::sync::Notify::new(),
+            flows: crate::flows::FlowSettings::default(),
+            worker_wake: tokio::sync::Notify::new(),
+            runs_changed: tokio::sync::Notify::new(),
             compiled: Mutex::new(HashMap::new()),
         }
     }
@@ -73,6 +82,12 @@ impl AppState {
     pub fn with_triggers(mut self, settings: crate::triggers::TriggerSettings) -> Self {
         self.intake = crate::triggers::Intake::start(self.store.clone(), settings.intake_queue);
         self.triggers = settings;
+        self
+    }
+
+    /// The same state with these flow settings.
+    pub fn with_flows(mut self, settings: crate::flows::FlowSettings) -> Self {
+        self.flows = settings;
         self
     }
 

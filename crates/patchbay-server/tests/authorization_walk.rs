@@ -161,6 +161,45 @@ fn expectation(method: &Method, template: &str) -> Option<Expectation> {
             let expect = |p| if p == Persona::Owner { 204 } else { own_connection(p) };
             at("/api/triggers/{T}", None, expect, 3)
         }
+        ("POST", "/api/flows") => {
+            // Uses the owner's connection: only the owner may; the others are told it is not theirs.
+            let body =
+                json!({"name": "Walked", "definition": walk_flow(), "connections": {"contoso": "{K}"}});
+            let expect = |p| match p {
+                Persona::Owner => 201,
+                Persona::Anonymous => 401,
+                _ => 404,
+            };
+            at("", Some(body), expect, 0)
+        }
+        ("GET", "/api/flows") => at("", None, signed_in, 0),
+        // `{F}` is a Request-triggered flow of the owner's and `{R}` one of its runs: private.
+        ("GET", "/api/flows/{id}") => at("/api/flows/{F}", None, own_connection, 0),
+        ("PUT", "/api/flows/{id}") => {
+            let body = json!({"definition": walk_flow(), "connections": {"contoso": "{K}"}});
+            at("/api/flows/{F}", Some(body), own_connection, 0)
+        }
+        ("POST", "/api/flows/{id}/enable") => at("/api/flows/{F}/enable", None, own_connection, 0),
+        ("POST", "/api/flows/{id}/run") => {
+            let expect = |p| if p == Persona::Owner { 202 } else { own_connection(p) };
+            at("/api/flows/{F}/run", Some(json!({})), expect, 1)
+        }
+        ("POST", "/api/flows/{id}/disable") => at("/api/flows/{F}/disable", None, own_connection, 2),
+        ("GET", "/api/flows/{id}/runs") => at("/api/flows/{F}/runs", None, own_connection, 0),
+        ("GET", "/api/runs/{id}") => at("/api/runs/{R}", None, own_connection, 0),
+        ("POST", "/api/runs/{id}/resubmit") => {
+            let expect = |p| if p == Persona::Owner { 201 } else { own_connection(p) };
+            at("/api/runs/{R}/resubmit", None, expect, 1)
+        }
+        ("POST", "/api/runs/{id}/cancel") => {
+            // The run has finished: the owner is told it cannot be cancelled any more.
+            let expect = |p| if p == Persona::Owner { 409 } else { own_connection(p) };
+            at("/api/runs/{R}/cancel", None, expect, 2)
+        }
+        ("DELETE", "/api/flows/{id}") => {
+            let expect = |p| if p == Persona::Owner { 204 } else { own_connection(p) };
+            at("/api/flows/{F}", None, expect, 3)
+        }
         // Anonymous by design (the secret in the path is the proof); a wrong one stores nothing.
         ("POST", "/hooks/{subscription}/{secret}") => {
             at("/hooks/sub_none/wrong", Some(json!({})), |_| 404, 0)
@@ -175,6 +214,12 @@ fn expectation(method: &Method, template: &str) -> Option<Expectation> {
         }
         _ => None,
     }
+}
+
+/// A flow the walk can run: a Request trigger and one Compose.
+fn walk_flow() -> Value {
+    json!({"triggers": {"manual": {"type": "Request", "kind": "Http"}},
+           "actions": {"Say": {"type": "Compose", "runAfter": {}, "inputs": "hello"}}})
 }
 
 server_test!(no_route_leaks_or_locks_out, |db| {
@@ -201,6 +246,23 @@ server_test!(no_route_leaks_or_locks_out, |db| {
     assert_eq!(status, 201, "{trigger}");
     let trigger = trigger["id"].as_str().expect("a trigger id").to_owned();
 
+    let flow_body =
+        json!({"name": "Walk flow", "definition": walk_flow(), "connections": {"contoso": connection}});
+    let (status, flow) = h.admin.post("/api/flows", flow_body).await;
+    assert_eq!(status, 201, "{flow}");
+    let flow = flow["id"].as_str().expect("a flow id").to_owned();
+    assert_eq!(h.admin.post(&format!("/api/flows/{flow}/enable"), json!({})).await.0, 200);
+    let (status, started) = h.admin.post(&format!("/api/flows/{flow}/run"), json!({})).await;
+    assert_eq!(status, 202, "{started}");
+    let run = started["runId"].as_str().expect("a run id").to_owned();
+    for _ in 0..100 {
+        let (_, detail) = h.admin.get(&format!("/api/runs/{run}")).await;
+        if detail["run"]["status"] == "Succeeded" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+
     let client = |p: Persona| -> &Client {
         match p {
             Persona::Owner => &h.admin,
@@ -222,10 +284,18 @@ server_test!(no_route_leaks_or_locks_out, |db| {
     walk.sort_by_key(|(_, _, expectation)| expectation.phase);
     for (method, template, route) in &walk {
         let path = if route.path.is_empty() { template.as_str() } else { route.path };
-        let path = path.replace("{C}", &connector).replace("{K}", &connection).replace("{T}", &trigger);
+        let path = path
+            .replace("{C}", &connector)
+            .replace("{K}", &connection)
+            .replace("{T}", &trigger)
+            .replace("{F}", &flow)
+            .replace("{R}", &run);
+        let body = route.body.as_ref().map(|body| {
+            serde_json::from_str::<Value>(&body.to_string().replace("{K}", &connection)).unwrap_or_default()
+        });
         // Everyone but the owner first, so destructive routes are still there for them.
         for persona in PERSONAS.iter().rev() {
-            let (status, body) = client(*persona).send(method.clone(), &path, route.body.as_ref()).await;
+            let (status, body) = client(*persona).send(method.clone(), &path, body.as_ref()).await;
             let expected = (route.expect)(*persona);
             if status != expected {
                 failures

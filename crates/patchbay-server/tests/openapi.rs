@@ -92,6 +92,10 @@ fn the_document_is_openapi_3_1_and_describes_every_operation() {
                         | "enableTrigger"
                         | "disableTrigger"
                         | "pollTriggerNow"
+                        | "enableFlow"
+                        | "disableFlow"
+                        | "resubmitRun"
+                        | "cancelRun"
                 )
             {
                 problems.push(format!("{at}: no request body"));

@@ -23,11 +23,13 @@
 //! | GET | `/metrics`, `/api/openapi.json` | Prometheus metrics; this API's description |
 //! | POST | `/api/connections/{id}/triggers` | create a polling or webhook trigger (see [`triggers`]) |
 //! | … | `/api/triggers/…` | triggers, their events, poll now |
+//! | … | `/api/flows/…`, `/api/runs/…` | flows, enabling them, `Request` runs, run history (see [`flows`]) |
 //! | POST | `/hooks/{subscription}/{secret}` | webhook callbacks (no bearer; the secret is the proof) |
 
 mod apim;
 pub mod connections;
 pub mod connectors;
+pub mod flows;
 pub mod health;
 pub mod hooks;
 pub mod invoke;
@@ -58,6 +60,7 @@ pub fn api() -> OpenApiRouter<SharedState> {
         .merge(apim::router())
         .merge(triggers::router())
         .merge(hooks::router())
+        .merge(flows::router())
 }
 
 /// This server's API description (OpenAPI 3.1), generated from the route table.

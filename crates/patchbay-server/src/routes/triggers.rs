@@ -192,7 +192,7 @@ pub async fn create(
     };
     let trigger = state.store.triggers().create(&new).await?;
     if body.enabled.unwrap_or(true)
-        && let Err(error) = start(&state, &trigger).await
+        && let Err(error) = start_trigger(&state, &trigger).await
     {
         state.store.triggers().delete(&trigger.id).await?;
         return Err(error);
@@ -216,7 +216,7 @@ fn recurrence(state: &SharedState, seconds: Option<f64>) -> Result<Duration, Api
 }
 
 /// Starts a trigger: a polling one is due at once, a webhook one subscribes.
-async fn start(state: &SharedState, trigger: &Trigger) -> Result<(), ApiError> {
+pub(crate) async fn start_trigger(state: &SharedState, trigger: &Trigger) -> Result<(), ApiError> {
     match trigger.kind {
         TriggerKind::Polling => {
             state.store.triggers().set_enabled(&trigger.id, true, Some(now_ms())).await?;
@@ -312,7 +312,7 @@ async fn enable(
 ) -> Result<Json<TriggerView>, ApiError> {
     let trigger = mine(&state, &caller, &id).await?;
     if !trigger.enabled {
-        start(&state, &trigger).await?;
+        start_trigger(&state, &trigger).await?;
     }
     Ok(Json(detail(&state, &id).await?))
 }

@@ -1,0 +1,225 @@
+//! The flow engine's host over the request pipeline: connector actions go through the runtime with
+//! the flow's connections, `Http` actions through the same transport (SSRF guard, retries), both
+//! with the idempotency headers of `docs/flows.md`. Used by the server's run worker (which parks
+//! long-running calls) and by `patchbay flow run` (which waits for them in process).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use patchbay_engine::{ActionResult, BoxFuture, FlowEnvironment, Invocation};
+use patchbay_runtime::plan::CompiledConnector;
+use patchbay_runtime::security::ConnectionValues;
+use patchbay_runtime::transport::Pending;
+use patchbay_runtime::{Call, Outcome, Runtime, WireRequest};
+use serde_json::{Map, Value, json};
+
+/// One connection a flow refers to, ready for the pipeline.
+pub struct FlowConnection {
+    /// The connector, compiled.
+    pub connector: Arc<CompiledConnector>,
+    /// The connection's values, secrets and tokens.
+    pub values: ConnectionValues,
+}
+
+/// The host of one run.
+pub struct PipelineEnv {
+    runtime: Runtime,
+    connections: HashMap<String, FlowConnection>,
+    run_id: String,
+    flow_name: String,
+    cancelled: Arc<AtomicBool>,
+}
+
+impl PipelineEnv {
+    /// A host calling through `runtime` (its `wait_for_completion` decides whether a 202 parks the
+    /// run or is polled in process) with `connections` by reference name.
+    pub fn new(runtime: Runtime, connections: HashMap<String, FlowConnection>) -> Self {
+        PipelineEnv {
+            runtime,
+            connections,
+            run_id: format!("run-{}", chrono::Utc::now().timestamp_micros()),
+            flow_name: "flow".to_owned(),
+            cancelled: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// The same host for the stored run `run_id` of the flow `flow_name`.
+    pub fn for_run(mut self, run_id: &str, flow_name: &str) -> Self {
+        self.run_id = run_id.to_owned();
+        self.flow_name = flow_name.to_owned();
+        self
+    }
+
+    /// The flag that cancels the run when set (checked before each action).
+    pub fn cancel_flag(&self) -> Arc<AtomicBool> {
+        self.cancelled.clone()
+    }
+
+    /// The connection `name`, or why not.
+    fn connection(&self, name: &str) -> Result<&FlowConnection, String> {
+        self.connections.get(name).ok_or_else(|| format!("the flow has no connection named `{name}`"))
+    }
+
+    /// Runs a connector call and turns its outcome into the engine's terms.
+    async fn call(
+        &self,
+        connection_name: &str,
+        operation_id: &str,
+        inputs: &Map<String, Value>,
+        pending: Option<&Pending>,
+        action_key: &str,
+    ) -> Result<Invocation, String> {
+        let connection = self.connection(connection_name)?;
+        let call =
+            Call { connector: &connection.connector, operation_id, connection: &connection.values, inputs };
+        let outcome = match pending {
+            None => {
+                let headers = idempotency_headers(action_key);
+                self.runtime.invoke_with(call, headers).await.map(|invoked| invoked.outcome)
+            }
+            Some(pending) => self.runtime.resume_pending(call, pending).await,
+        };
+        match outcome.map_err(|error| error.to_string())? {
+            Outcome::Done(response) => Ok(Invocation::Done(ActionResult {
+                status_code: response.status.as_u16(),
+                headers: header_map(&response.headers),
+                body: response.body.to_value(),
+            })),
+            Outcome::Pending { pending, .. } => Ok(Invocation::Pending {
+                // Only what is needed to ask again: the credentials are rebuilt from the connection.
+                state: json!({
+                    "actionKey": action_key,
+                    "connection": connection_name,
+                    "operationId": operation_id,
+                    "inputs": inputs,
+                    "location": pending.location.as_str(),
+                }),
+                wait: pending.retry_after.unwrap_or(Duration::from_secs(20)),
+            }),
+        }
+    }
+
+    /// Sends an `Http` action's request through the transport.
+    async fn send(
+        &self,
+        method: &str,
+        uri: &str,
+        headers: Map<String, Value>,
+        body: Option<Value>,
+    ) -> Result<ActionResult, String> {
+        let method = http::Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?;
+        let url = url::Url::parse(uri).map_err(|e| format!("`{uri}` is not a URL: {e}"))?;
+        let mut request = WireRequest::new(method, url);
+        for (name, value) in &headers {
+            let text = value.as_str().map_or_else(|| value.to_string(), str::to_owned);
+            let name = http::HeaderName::from_bytes(name.as_bytes()).map_err(|e| e.to_string())?;
+            request.headers.insert(name, http::HeaderValue::from_str(&text).map_err(|e| e.to_string())?);
+        }
+        if let Some(body) = body {
+            let bytes = match body {
+                Value::String(text) => text.into_bytes(),
+                other => {
+                    request
+                        .headers
+                        .entry(http::header::CONTENT_TYPE)
+                        .or_insert(http::HeaderValue::from_static("application/json"));
+                    other.to_string().into_bytes()
+                }
+            };
+            request.body = bytes.into();
+        }
+        let response = self.runtime.transport.send(request).await.map_err(|e| e.to_string())?;
+        let body = serde_json::from_slice(&response.body)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&response.body).into_owned()));
+        Ok(ActionResult {
+            status_code: response.status.as_u16(),
+            headers: header_map(&response.headers),
+            body,
+        })
+    }
+}
+
+/// Response headers as a JSON object.
+fn header_map(headers: &http::HeaderMap) -> Map<String, Value> {
+    headers
+        .iter()
+        .map(|(name, value)| (name.to_string(), Value::String(value.to_str().unwrap_or_default().to_owned())))
+        .collect()
+}
+
+/// The idempotency headers of an action: `x-ms-client-tracking-id` names the run (as Logic Apps
+/// sends it) and `Idempotency-Key` the action and iteration, the same on every retry and replay.
+fn idempotency_pairs(action_key: &str) -> [(&'static str, &str); 2] {
+    let run_id = action_key.split('/').next().unwrap_or_default();
+    [("x-ms-client-tracking-id", run_id), ("Idempotency-Key", action_key)]
+}
+
+/// The idempotency headers for a connector call.
+fn idempotency_headers(action_key: &str) -> http::HeaderMap {
+    let mut headers = http::HeaderMap::new();
+    for (name, value) in idempotency_pairs(action_key) {
+        if let Ok(value) = http::HeaderValue::from_str(value) {
+            headers.insert(name, value);
+        }
+    }
+    headers
+}
+
+/// An `Http` action's headers with the idempotency headers added, unless the action sets them.
+fn with_idempotency(mut headers: Map<String, Value>, action_key: &str) -> Map<String, Value> {
+    for (name, value) in idempotency_pairs(action_key) {
+        if !headers.keys().any(|key| key.eq_ignore_ascii_case(name)) {
+            headers.insert(name.to_owned(), Value::String(value.to_owned()));
+        }
+    }
+    headers
+}
+
+impl FlowEnvironment for PipelineEnv {
+    fn invoke<'a>(
+        &'a self,
+        connection_name: &'a str,
+        operation_id: &'a str,
+        inputs: Map<String, Value>,
+        action_key: &'a str,
+    ) -> BoxFuture<'a, Result<Invocation, String>> {
+        Box::pin(async move { self.call(connection_name, operation_id, &inputs, None, action_key).await })
+    }
+
+    fn resume_call<'a>(&'a self, state: &'a Value) -> BoxFuture<'a, Result<Invocation, String>> {
+        Box::pin(async move {
+            let text =
+                |key: &str| state[key].as_str().ok_or_else(|| format!("the pending call has no `{key}`"));
+            let location = url::Url::parse(text("location")?).map_err(|e| e.to_string())?;
+            let inputs = state["inputs"].as_object().cloned().unwrap_or_default();
+            let pending = Pending { location, retry_after: None };
+            let key = state["actionKey"].as_str().unwrap_or_default();
+            self.call(text("connection")?, text("operationId")?, &inputs, Some(&pending), key).await
+        })
+    }
+
+    fn http<'a>(
+        &'a self,
+        method: &'a str,
+        uri: &'a str,
+        headers: Map<String, Value>,
+        body: Option<Value>,
+        action_key: &'a str,
+    ) -> BoxFuture<'a, Result<ActionResult, String>> {
+        Box::pin(self.send(method, uri, with_idempotency(headers, action_key), body))
+    }
+
+    fn cancel_requested(&self) -> bool {
+        self.cancelled.load(Ordering::Relaxed)
+    }
+
+    fn run_id(&self) -> String {
+        self.run_id.clone()
+    }
+
+    fn flow_name(&self) -> String {
+        self.flow_name.clone()
+    }
+}
