@@ -7,14 +7,11 @@ use std::sync::Arc;
 
 use crate::connection_file::{point_at, read_connection};
 use anyhow::Context;
-use patchbay_engine::{
-    ActionResult, BoxFuture, Definition, FlowEnvironment, Invocation, RunRecord, RunStatus, TriggerOutputs,
-    run_flow,
-};
+use patchbay_engine::{Definition, RunRecord, RunStatus, TriggerOutputs, run_flow};
 use patchbay_runtime::plan::CompiledConnector;
-use patchbay_runtime::security::ConnectionValues;
-use patchbay_runtime::transport::{Transport, TransportOptions};
-use patchbay_runtime::{Call, Outcome, Runtime, RuntimeOptions, WireRequest};
+use patchbay_runtime::transport::TransportOptions;
+use patchbay_runtime::{Runtime, RuntimeOptions};
+use patchbay_server::flows::env::{FlowConnection, PipelineEnv};
 use serde_json::{Map, Value};
 
 /// `patchbay flow` subcommands.
@@ -24,6 +21,26 @@ pub enum FlowCommand {
     Run(RunArgs),
     /// Load a flow definition and print its diagnostics.
     Validate(ValidateArgs),
+    /// Create (or with --update, revise) a flow on the server and enable it.
+    Deploy(crate::flow_remote::DeployArgs),
+    /// List your flows on the server.
+    List(crate::flow_remote::ListArgs),
+    /// Enable a flow: its trigger starts runs.
+    Enable(crate::flow_remote::IdArgs),
+    /// Disable a flow: its trigger stops (runs under way go on).
+    Disable(crate::flow_remote::IdArgs),
+    /// Delete a flow and its run history.
+    Delete(crate::flow_remote::IdArgs),
+    /// Start a run through the flow's Request trigger; prints its Response.
+    Start(crate::flow_remote::StartArgs),
+    /// List a flow's runs, newest first.
+    Runs(crate::flow_remote::IdArgs),
+    /// Show a run: each action's status, duration and outputs.
+    ShowRun(crate::flow_remote::IdArgs),
+    /// Run the flow again with a run's trigger outputs.
+    Resubmit(crate::flow_remote::IdArgs),
+    /// Cancel a run.
+    Cancel(crate::flow_remote::IdArgs),
 }
 
 /// Arguments of `flow validate`.
@@ -60,12 +77,23 @@ pub struct RunArgs {
 
 /// Runs a `flow` subcommand.
 pub fn run(command: FlowCommand) -> anyhow::Result<ExitCode> {
+    use crate::flow_remote as remote;
     match command {
         FlowCommand::Validate(args) => validate(&args),
         FlowCommand::Run(args) => {
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             runtime.block_on(run_once(&args))
         }
+        FlowCommand::Deploy(args) => remote::blocking(remote::deploy(&args)),
+        FlowCommand::List(args) => remote::blocking(remote::list(&args)),
+        FlowCommand::Enable(args) => remote::blocking(remote::switch(&args, "enable")),
+        FlowCommand::Disable(args) => remote::blocking(remote::switch(&args, "disable")),
+        FlowCommand::Delete(args) => remote::blocking(remote::delete(&args)),
+        FlowCommand::Start(args) => remote::blocking(remote::start(&args)),
+        FlowCommand::Runs(args) => remote::blocking(remote::runs(&args)),
+        FlowCommand::ShowRun(args) => remote::blocking(remote::show_run(&args)),
+        FlowCommand::Resubmit(args) => remote::blocking(remote::resubmit(&args)),
+        FlowCommand::Cancel(args) => remote::blocking(remote::cancel(&args)),
     }
 }
 
@@ -121,7 +149,7 @@ pub(crate) async fn run_with(args: &RunArgs) -> anyhow::Result<RunRecord> {
             serde_json::from_str(&text).context("--trigger-body is not JSON")?
         }
     };
-    let env = CliEnv::new(args, &def)?;
+    let env = environment(args, &def)?;
     Ok(run_flow(&def, TriggerOutputs { headers: Map::new(), body }, &env).await)
 }
 
@@ -147,24 +175,13 @@ pub(crate) fn print_record(record: &RunRecord) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn compact(v: &Value) -> String {
+/// A value on one line, at most 200 characters.
+pub(crate) fn compact(v: &Value) -> String {
     let text = if v.is_null() { String::new() } else { v.to_string() };
     if text.chars().count() > 200 { text.chars().take(200).collect::<String>() + "…" } else { text }
 }
 
-/// A connection name's package and connection.
-struct Connection {
-    connector: CompiledConnector,
-    values: ConnectionValues,
-}
-
-/// Connector calls through patchbay-runtime; `Http` actions through the same guarded transport.
-struct CliEnv {
-    runtime: Runtime,
-    transport: Transport,
-    connections: HashMap<String, Connection>,
-}
-
+/// `NAME=VALUE` arguments of `flag` as a map.
 fn pairs(list: &[String], flag: &str) -> anyhow::Result<HashMap<String, String>> {
     list.iter()
         .map(|p| {
@@ -174,127 +191,35 @@ fn pairs(list: &[String], flag: &str) -> anyhow::Result<HashMap<String, String>>
         .collect()
 }
 
-impl CliEnv {
-    fn new(args: &RunArgs, def: &Definition) -> anyhow::Result<Self> {
-        let packages = pairs(&args.packages, "package")?;
-        let files = pairs(&args.connections, "connection")?;
-        let bases = pairs(&args.base_urls, "base-url")?;
-        let mut connections = HashMap::new();
-        for name in def.connection_names() {
-            let path = packages
-                .get(&name)
-                .with_context(|| format!("the flow uses connection `{name}`: pass --package {name}=PATH"))?;
-            let loaded = patchbay_spec::load_path(Path::new(path));
-            let mut connector = loaded.connector.with_context(|| {
-                format!("{path} could not be loaded; run `patchbay connector validate` on it")
-            })?;
-            if let Some(base) = bases.get(&name) {
-                point_at(&mut connector, base)?;
-            }
-            let values = read_connection(files.get(&name).map(Path::new), &connector, &name)?;
-            connections.insert(
-                name,
-                Connection { connector: CompiledConnector::compile(Arc::new(connector)), values },
-            );
+/// The host of a local run: each connection the flow uses from `--package` and `--connection`
+/// files, called through one runtime that waits for long-running calls in process.
+fn environment(args: &RunArgs, def: &Definition) -> anyhow::Result<PipelineEnv> {
+    let packages = pairs(&args.packages, "package")?;
+    let files = pairs(&args.connections, "connection")?;
+    let bases = pairs(&args.base_urls, "base-url")?;
+    let mut connections = HashMap::new();
+    for name in def.connection_names() {
+        let path = packages
+            .get(&name)
+            .with_context(|| format!("the flow uses connection `{name}`: pass --package {name}=PATH"))?;
+        let loaded = patchbay_spec::load_path(Path::new(path));
+        let mut connector = loaded.connector.with_context(|| {
+            format!("{path} could not be loaded; run `patchbay connector validate` on it")
+        })?;
+        if let Some(base) = bases.get(&name) {
+            point_at(&mut connector, base)?;
         }
-        let options = TransportOptions {
-            allow_loopback: args.allow_loopback,
-            allow_private: args.allow_private,
-            ..TransportOptions::default()
-        };
-        let runtime = Runtime::new(options, RuntimeOptions::default())?;
-        let transport = runtime.transport.clone();
-        Ok(CliEnv { runtime, transport, connections })
+        let values = read_connection(files.get(&name).map(Path::new), &connector, &name)?;
+        connections.insert(
+            name,
+            FlowConnection { connector: Arc::new(CompiledConnector::compile(Arc::new(connector))), values },
+        );
     }
-
-    async fn send(
-        &self,
-        method: &str,
-        uri: &str,
-        headers: Map<String, Value>,
-        body: Option<Value>,
-    ) -> Result<ActionResult, String> {
-        let method = http::Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?;
-        let url = url::Url::parse(uri).map_err(|e| format!("`{uri}` is not a URL: {e}"))?;
-        let mut request = WireRequest::new(method, url);
-        for (k, v) in &headers {
-            let text = v.as_str().map_or_else(|| v.to_string(), str::to_string);
-            let name = http::HeaderName::from_bytes(k.as_bytes()).map_err(|e| e.to_string())?;
-            request.headers.insert(name, http::HeaderValue::from_str(&text).map_err(|e| e.to_string())?);
-        }
-        if let Some(body) = body {
-            let bytes = match body {
-                Value::String(s) => s.into_bytes(),
-                other => {
-                    request
-                        .headers
-                        .entry(http::header::CONTENT_TYPE)
-                        .or_insert(http::HeaderValue::from_static("application/json"));
-                    other.to_string().into_bytes()
-                }
-            };
-            request.body = bytes.into();
-        }
-        let response = self.transport.send(request).await.map_err(|e| e.to_string())?;
-        let body = serde_json::from_slice(&response.body)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&response.body).into_owned()));
-        Ok(ActionResult {
-            status_code: response.status.as_u16(),
-            headers: header_map(&response.headers),
-            body,
-        })
-    }
-}
-
-fn header_map(headers: &http::HeaderMap) -> Map<String, Value> {
-    headers
-        .iter()
-        .map(|(k, v)| (k.to_string(), Value::String(v.to_str().unwrap_or_default().to_string())))
-        .collect()
-}
-
-impl FlowEnvironment for CliEnv {
-    fn invoke<'a>(
-        &'a self,
-        connection_name: &'a str,
-        operation_id: &'a str,
-        inputs: Map<String, Value>,
-        _action_key: &'a str,
-    ) -> BoxFuture<'a, Result<Invocation, String>> {
-        Box::pin(async move {
-            let c = self
-                .connections
-                .get(connection_name)
-                .ok_or_else(|| format!("no package for connection `{connection_name}`"))?;
-            let call = Call { connector: &c.connector, operation_id, connection: &c.values, inputs: &inputs };
-            let invoked = self.runtime.invoke(call).await.map_err(|e| e.to_string())?;
-            match invoked.outcome {
-                Outcome::Done(r) => Ok(Invocation::Done(ActionResult {
-                    status_code: r.status.as_u16(),
-                    headers: header_map(&r.headers),
-                    body: r.body.to_value(),
-                })),
-                // The CLI's runtime waits for completion, so this does not happen.
-                Outcome::Pending { pending, .. } => Err(format!("still running; poll {}", pending.location)),
-            }
-        })
-    }
-
-    fn http<'a>(
-        &'a self,
-        method: &'a str,
-        uri: &'a str,
-        mut headers: Map<String, Value>,
-        body: Option<Value>,
-        action_key: &'a str,
-    ) -> BoxFuture<'a, Result<ActionResult, String>> {
-        // The idempotency headers of docs/flows.md, unless the action sets them itself.
-        let run_id = action_key.split('/').next().unwrap_or_default();
-        for (name, value) in [("x-ms-client-tracking-id", run_id), ("Idempotency-Key", action_key)] {
-            if !headers.keys().any(|k| k.eq_ignore_ascii_case(name)) {
-                headers.insert(name.to_string(), Value::String(value.to_string()));
-            }
-        }
-        Box::pin(self.send(method, uri, headers, body))
-    }
+    let options = TransportOptions {
+        allow_loopback: args.allow_loopback,
+        allow_private: args.allow_private,
+        ..TransportOptions::default()
+    };
+    let runtime = Runtime::new(options, RuntimeOptions::default())?;
+    Ok(PipelineEnv::new(runtime, connections))
 }

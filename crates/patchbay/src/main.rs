@@ -4,6 +4,7 @@ mod connection_file;
 mod connector;
 mod demo;
 mod flow;
+mod flow_remote;
 mod login;
 mod package_folders;
 mod remote;
@@ -46,7 +47,7 @@ enum Command {
         the previous one). It is never printed or logged; there is no flag for it."
     )]
     Serve(serve::Args),
-    /// Work with flows: validate a workflow definition or run it once in memory.
+    /// Work with flows: validate or run one locally; deploy, start and inspect them on a server.
     #[command(subcommand)]
     Flow(flow::FlowCommand),
     /// Work with triggers on a server: create, list, follow events, poll now.
