@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use patchbay_server::ServerConfig;
+use patchbay_server::flows::FlowSettings;
 use patchbay_server::triggers::TriggerSettings;
 use std::time::Duration;
 
@@ -66,6 +67,15 @@ pub struct Args {
     /// This node's name in poll leases (default <hostname>-<pid>).
     #[arg(long, env = "PATCHBAY_NODE_ID")]
     node_id: Option<String>,
+    /// Flow runs this node executes at the same time.
+    #[arg(long, env = "PATCHBAY_RUN_CONCURRENCY", default_value_t = 32)]
+    run_concurrency: usize,
+    /// How long a node holds a claimed run (renewed while it runs); a node that dies loses its runs to the others after it.
+    #[arg(long, env = "PATCHBAY_RUN_LEASE", default_value_t = 60.0, value_name = "SECONDS")]
+    run_lease: f64,
+    /// Do not execute flow runs on this node (it still serves the API).
+    #[arg(long, env = "PATCHBAY_NO_WORKER")]
+    no_worker: bool,
     /// The largest webhook callback body accepted, in bytes.
     #[arg(long, env = "PATCHBAY_CALLBACK_BODY_LIMIT", default_value_t = 1024 * 1024)]
     callback_body_limit: usize,
@@ -103,6 +113,12 @@ impl Args {
             callback_body_limit: self.callback_body_limit,
             intake_queue: defaults.intake_queue,
         };
+        let flows = FlowSettings {
+            run_concurrency: self.run_concurrency.max(1),
+            lease: seconds(self.run_lease, "run-lease")?,
+            run_worker: !self.no_worker,
+            ..FlowSettings::default()
+        };
         Ok(ServerConfig {
             listen: self.listen,
             public_url: self.public_url.clone(),
@@ -115,6 +131,7 @@ impl Args {
             rate_limit_per_minute: self.rate_limit,
             database_schema: self.database_schema.clone(),
             triggers,
+            flows,
             admin_token,
             ..ServerConfig::default()
         })
