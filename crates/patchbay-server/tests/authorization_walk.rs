@@ -145,6 +145,22 @@ fn expectation(method: &Method, template: &str) -> Option<Expectation> {
             let expect = |p| if p == Persona::Owner { 404 } else { own_connection(p) };
             at("/apim/{C}/{K}/projects/none/x", Some(json!({})), expect, 0)
         }
+        ("DELETE", "/api/connections/{id}") => {
+            let expect = |p| if p == Persona::Owner { 204 } else { own_connection(p) };
+            at("/api/connections/{K}", None, expect, 4)
+        }
+        ("DELETE", "/api/connectors/{id}") => {
+            let expect = |p| if p == Persona::Owner { 204 } else { edit_connector(p) };
+            at("/api/connectors/{C}", None, expect, 5)
+        }
+        _ => trigger_expectation(method, template).or_else(|| flow_expectation(method, template)),
+    }
+}
+
+/// The expectations of the trigger routes and the webhook callback.
+fn trigger_expectation(method: &Method, template: &str) -> Option<Expectation> {
+    let at = |path, body, expect, phase| Some(Expectation { path, body, expect, phase });
+    match (method.as_str(), template) {
         ("POST", "/api/connections/{id}/triggers") => {
             let body = json!({"operationId": "OnNewOrUpdatedTasks", "enabled": false});
             let expect = |p| if p == Persona::Owner { 201 } else { own_connection(p) };
@@ -161,6 +177,18 @@ fn expectation(method: &Method, template: &str) -> Option<Expectation> {
             let expect = |p| if p == Persona::Owner { 204 } else { own_connection(p) };
             at("/api/triggers/{T}", None, expect, 3)
         }
+        // Anonymous by design (the secret in the path is the proof); a wrong one stores nothing.
+        ("POST", "/hooks/{subscription}/{secret}") => {
+            at("/hooks/sub_none/wrong", Some(json!({})), |_| 404, 0)
+        }
+        _ => None,
+    }
+}
+
+/// The expectations of the flow and run routes (`{F}` a flow of the owner's, `{R}` one of its runs).
+fn flow_expectation(method: &Method, template: &str) -> Option<Expectation> {
+    let at = |path, body, expect, phase| Some(Expectation { path, body, expect, phase });
+    match (method.as_str(), template) {
         ("POST", "/api/flows") => {
             // Uses the owner's connection: only the owner may; the others are told it is not theirs.
             let body =
@@ -199,18 +227,6 @@ fn expectation(method: &Method, template: &str) -> Option<Expectation> {
         ("DELETE", "/api/flows/{id}") => {
             let expect = |p| if p == Persona::Owner { 204 } else { own_connection(p) };
             at("/api/flows/{F}", None, expect, 3)
-        }
-        // Anonymous by design (the secret in the path is the proof); a wrong one stores nothing.
-        ("POST", "/hooks/{subscription}/{secret}") => {
-            at("/hooks/sub_none/wrong", Some(json!({})), |_| 404, 0)
-        }
-        ("DELETE", "/api/connections/{id}") => {
-            let expect = |p| if p == Persona::Owner { 204 } else { own_connection(p) };
-            at("/api/connections/{K}", None, expect, 4)
-        }
-        ("DELETE", "/api/connectors/{id}") => {
-            let expect = |p| if p == Persona::Owner { 204 } else { edit_connector(p) };
-            at("/api/connectors/{C}", None, expect, 5)
         }
         _ => None,
     }
