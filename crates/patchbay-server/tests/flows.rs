@@ -62,7 +62,7 @@ server_test!(a_request_trigger_is_answered_by_the_flows_response, |db| {
     let connection = connect(&h.admin, &connector).await;
     let (_, project) = create_project(&h.admin, &connection, "Flows").await;
     let project = project["body"]["id"].as_str().unwrap().to_owned();
-    let [(_, sample)] = contoso_tasks::SAMPLE_FLOWS;
+    let [(_, sample), _] = contoso_tasks::SAMPLE_FLOWS;
     let flow =
         deploy(&h.admin, "Create and answer", serde_json::from_str(sample).unwrap(), &connection).await;
 

@@ -1,7 +1,11 @@
 //! `patchbay demo`: the first command of the README. It starts the Contoso Tasks sample API,
-//! imports its connector package, validates it and shows its operations, then stays up so the
-//! printed commands can be tried, until Ctrl-C.
+//! imports its connector package, validates it, shows its operations and calls three of them through
+//! the request pipeline; then it starts the patchbay server on its embedded default (SQLite in the
+//! data directory) with the connector, a connection and two flows, causes an event and shows what
+//! the flows did (see `demo_server`). It stays up so the printed commands can be tried, until
+//! Ctrl-C, and removes its webhook subscription on the way out.
 
+use crate::demo_server::DemoServer;
 use crate::render::render;
 use patchbay_runtime::plan::CompiledConnector;
 use patchbay_runtime::security::ConnectionValues;
@@ -16,9 +20,12 @@ use std::process::ExitCode;
 /// Arguments of `demo`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Where the demo keeps its files (imported packages; later the embedded database).
+    /// Where the demo keeps its files: the imported package, the server's database and keys.
     #[arg(long, env = "PATCHBAY_DATA_DIR", default_value = ".patchbay")]
     data_dir: PathBuf,
+    /// Address of the patchbay server (a free port is used when it is taken).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
     /// Address of the sample API (port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:0")]
     sample_addr: SocketAddr,
@@ -52,11 +59,25 @@ async fn demo(args: &Args) -> anyhow::Result<ExitCode> {
     let connection = write_connection(&args.data_dir)?;
     println!("5. Created a connection (API key) in {}", connection.display());
     invoke_samples(connector, &base).await?;
-    let flow = run_sample_flow(&args.data_dir, &base, &package, &connection).await?;
-    print_next_steps(&base, &package, &connection, &flow);
-    println!("patchbay demo is ready (sample API {base}); press Ctrl-C to stop");
+    let flow = write_sample_flow(&args.data_dir)?;
+    let (server, token) = crate::demo_server::start(&args.data_dir, args.listen).await?;
+    println!(
+        "7. Started the patchbay server at {} (SQLite in {})",
+        server.url,
+        args.data_dir.join("patchbay.db").display()
+    );
+    let api_host = api.addr.to_string();
+    let demo = crate::demo_server::set_up(server, token, &api_host).await?;
+    demo.cause_an_event().await?;
+    print_next_steps(&base, &package, &connection, &flow, &demo);
+    println!(
+        "patchbay demo is ready (sample API {base}, patchbay {}); press Ctrl-C to stop",
+        demo.server.url
+    );
     tokio::signal::ctrl_c().await?;
-    println!("\nstopping: shutting the sample API down");
+    println!();
+    demo.stop().await?;
+    println!("stopping: shutting the sample API down");
     api.shutdown().await?;
     Ok(ExitCode::SUCCESS)
 }
@@ -124,31 +145,14 @@ async fn invoke_samples(mut connector: patchbay_spec::Connector, base: &str) -> 
     Ok(())
 }
 
-/// Runs the sample flow (Request trigger → CreateTask → Response) once, in memory.
-async fn run_sample_flow(
-    data_dir: &Path,
-    base: &str,
-    package: &Path,
-    connection: &Path,
-) -> anyhow::Result<PathBuf> {
+/// Writes the sample flows into the data directory, for `patchbay flow run`; answers the first.
+fn write_sample_flow(data_dir: &Path) -> anyhow::Result<PathBuf> {
     let dir = data_dir.join("flows");
     std::fs::create_dir_all(&dir)?;
-    let (name, text) = contoso_tasks::SAMPLE_FLOWS[0];
-    let path = dir.join(name);
-    std::fs::write(&path, text)?;
-    let args = crate::flow::RunArgs {
-        definition: path.clone(),
-        trigger_body: Some(r#"{"projectId": "proj-1", "title": "Sent by a flow"}"#.to_string()),
-        packages: vec![format!("contoso={}", package.display())],
-        connections: vec![format!("contoso={}", connection.display())],
-        base_urls: vec![format!("contoso={base}")],
-        allow_loopback: true,
-        allow_private: false,
-    };
-    println!("7. Ran the sample flow {} once (Request trigger → CreateTask → Response):", path.display());
-    let record = crate::flow::run_with(&args).await?;
-    crate::flow::print_record(&record)?;
-    Ok(path)
+    for (name, text) in contoso_tasks::SAMPLE_FLOWS {
+        std::fs::write(dir.join(name), text)?;
+    }
+    Ok(dir.join(contoso_tasks::SAMPLE_FLOWS[0].0))
 }
 
 /// Writes the embedded sample package into the data directory, as an author's folder would be.
@@ -166,14 +170,27 @@ fn count(diagnostics: &[patchbay_spec::Diagnostic]) -> (usize, usize) {
     (n(Severity::Error), n(Severity::Warning))
 }
 
-fn print_next_steps(base: &str, package: &Path, connection: &Path, flow: &Path) {
+fn print_next_steps(base: &str, package: &Path, connection: &Path, flow: &Path, demo: &DemoServer) {
     let key = contoso_tasks::DEMO_API_KEY;
+    let (url, token) = (&demo.server.url, &demo.token);
+    let (create_flow, comment_flow) = (&demo.flows[0], &demo.flows[1]);
     // The program as it was started (e.g. `target/debug/patchbay`), so the commands work as printed.
     let me = std::env::args().next().unwrap_or_else(|| "patchbay".to_string());
-    println!("\nTry it:");
-    println!("  curl -s -H 'X-API-Key: {key}' -H 'Content-Type: application/json' \\");
-    println!("       -d '{{\"name\":\"Launch\"}}' {base}/projects");
-    println!("  curl -s -H 'X-API-Key: {key}' {base}/projects");
+    println!("\nTry it (the admin token is kept in the data directory's demo-token file):");
+    println!("  {me} login --url {url} --token {token}");
+    println!("  {me} flow start {create_flow} --body '{{\"projectId\": \"proj-1\", \"title\": \"Mine\"}}'");
+    println!("  {me} flow runs {comment_flow}");
+    println!("  {me} flow show-run <run id>");
+    println!("  {me} trigger list");
+    println!("  {me} connector list");
+    println!("  curl -s -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' \\");
+    println!(
+        "       -d '{{\"projectId\": \"proj-1\", \"title\": \"From curl\"}}' {url}/api/flows/{create_flow}/run"
+    );
+    println!("  curl -s -H 'Authorization: Bearer {token}' {url}/api/flows/{comment_flow}/runs");
+    println!("  curl -s {url}/api/openapi.json    # the server's API, OpenAPI 3.1");
+    println!("  curl -s -H 'X-API-Key: {key}' {base}/projects    # the sample API itself");
+    println!("Locally, without the server:");
     println!("  {me} connector invoke {} ListProjects -c {} \\", package.display(), connection.display());
     println!("       --base-url {base} --allow-loopback --verbose");
     println!(
@@ -186,9 +203,7 @@ fn print_next_steps(base: &str, package: &Path, connection: &Path, flow: &Path) 
         connection.display()
     );
     println!("       --base-url contoso={base} --allow-loopback");
-    println!("  {me} connector inspect {}", package.display());
     println!("  {me} connector validate --certification {}", package.display());
     println!("  {me} connector convert my-openapi.yaml --out my-connector");
-    println!("\nComing next in patchbay: OAuth consent in the server, polling and webhook triggers, and");
-    println!("durable flows that run on events. This demo grows with each of them.\n");
+    println!();
 }

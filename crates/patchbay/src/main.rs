@@ -3,6 +3,7 @@
 mod connection_file;
 mod connector;
 mod demo;
+mod demo_server;
 mod flow;
 mod flow_remote;
 mod login;

@@ -325,6 +325,10 @@ pub const CONNECTOR_PACKAGE: [(&str, &str); 2] = [
     ("apiProperties.json", include_str!("../connector/apiProperties.json")),
 ];
 
-/// Sample flows that use the connector: (file name, Logic Apps workflow definition).
-pub const SAMPLE_FLOWS: [(&str, &str); 1] =
-    [("create-task-and-answer.json", include_str!("../flows/create-task-and-answer.json"))];
+/// Sample flows that use the connector, as (file name, Logic Apps workflow definition): a
+/// `Request` flow that creates a task and answers with it, and a webhook flow that comments on
+/// every task completed.
+pub const SAMPLE_FLOWS: [(&str, &str); 2] = [
+    ("create-task-and-answer.json", include_str!("../flows/create-task-and-answer.json")),
+    ("comment-on-completed-task.json", include_str!("../flows/comment-on-completed-task.json")),
+];
