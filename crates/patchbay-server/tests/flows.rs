@@ -1,7 +1,7 @@
 //! Flows through the server, end to end over the real sample API: a `Request` trigger answered by
 //! the flow's `Response`; a webhook trigger → connector action → `If` → `Foreach`; a polling trigger
 //! making one run per new task; a long-running (202) action that parks the run and resumes it; a
-//! failing action handled by `runAfter: Failed`; cancel and resubmit; the run history with each
+//! failing action handled by `runAfter: Failed`; a `Recurrence` trigger; cancel and resubmit; the run history with each
 //! action's record; privacy.
 
 mod common;
@@ -296,4 +296,37 @@ server_test!(a_waiting_run_can_be_cancelled, |db| {
     assert_eq!(cancelled["status"], "Cancelled");
     h.stop().await;
     api.shutdown().await.unwrap();
+});
+
+server_test!(a_recurrence_trigger_starts_a_run_each_interval_until_disabled, |db| {
+    let h = Harness::start(&db).await;
+    let definition = json!({
+        "triggers": {"Every_second": {"type": "Recurrence", "recurrence": {"frequency": "Second", "interval": 1}}},
+        "actions": {"Tick": {"type": "Compose", "runAfter": {}, "inputs": "@triggerOutputs()"}}
+    });
+    let (status, flow) =
+        h.admin.post("/api/flows", json!({"name": "Ticker", "definition": definition})).await;
+    assert_eq!(status, 201, "{flow}");
+    let flow = flow["id"].as_str().unwrap().to_owned();
+    assert_eq!(h.admin.post(&format!("/api/flows/{flow}/enable"), json!({})).await.0, 200);
+    let runs = finished_runs(&h.admin, &flow, 3).await;
+    assert!(runs.iter().all(|run| run["status"] == "Succeeded"), "{runs:?}");
+    // One run per slot: the slots of the runs are a second apart, none twice.
+    let mut slots: Vec<i64> =
+        runs.iter().map(|run| run["trigger"]["scheduledTime"].as_i64().unwrap()).collect();
+    slots.sort_unstable();
+    slots.dedup();
+    assert_eq!(slots.len(), runs.len(), "{runs:?}");
+    assert!(slots.windows(2).all(|pair| (pair[1] - pair[0]) % 1000 == 0), "{slots:?}");
+    assert_eq!(h.admin.post(&format!("/api/flows/{flow}/disable"), json!({})).await.0, 200);
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let (_, before) = h.admin.get(&format!("/api/flows/{flow}/runs")).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let (_, after) = h.admin.get(&format!("/api/flows/{flow}/runs")).await;
+    assert_eq!(
+        before.as_array().unwrap().len(),
+        after.as_array().unwrap().len(),
+        "a disabled flow does not recur"
+    );
+    h.stop().await;
 });

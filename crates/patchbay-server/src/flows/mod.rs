@@ -10,6 +10,7 @@
 pub mod env;
 pub mod execute;
 pub mod journal;
+pub mod recurrence;
 pub mod settings;
 pub mod wiring;
 pub mod worker;

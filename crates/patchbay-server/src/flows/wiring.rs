@@ -3,7 +3,8 @@
 //! `OpenApiConnectionWebhook` trigger becomes a trigger of the flow's connection (see
 //! [`crate::triggers`]) whose events the run worker turns into runs, one per event, exactly once.
 //! Disabling stops the trigger (a webhook unsubscribes); enabling again after an update wires the
-//! new definition's trigger. `Recurrence` triggers are refused with a message (not scheduled yet).
+//! new definition's trigger. A `Recurrence` trigger needs no wiring: the run worker starts its runs
+//! ([`super::recurrence`]).
 
 use patchbay_runtime::TriggerKind as ProtocolKind;
 use patchbay_store::{ConnectionId, Flow, NewTrigger, TriggerKind, UserId};
@@ -29,7 +30,7 @@ pub fn raw_trigger(definition: &Value) -> Option<&Value> {
 }
 
 /// A `recurrence` (`{frequency, interval}`) in milliseconds.
-fn recurrence_ms(recurrence: Option<&Value>) -> Option<i64> {
+pub(crate) fn recurrence_ms(recurrence: Option<&Value>) -> Option<i64> {
     let recurrence = recurrence?;
     let unit: i64 = match recurrence.get("frequency")?.as_str()?.to_ascii_lowercase().as_str() {
         "second" => 1_000,
@@ -50,14 +51,8 @@ pub async fn enable(state: &SharedState, flow: &Flow) -> Result<Flow, ApiError> 
     let trigger = raw_trigger(&flow.definition).cloned().unwrap_or(Value::Null);
     let kind = trigger["type"].as_str().unwrap_or_default();
     match kind {
-        "Request" => {}
+        "Request" | "Recurrence" => {}
         "OpenApiConnection" | "OpenApiConnectionWebhook" => wire_connector(state, flow, &trigger).await?,
-        "Recurrence" => {
-            return Err(ApiError::bad_request(
-                "unsupported_trigger",
-                "Recurrence triggers are not scheduled yet: use a Request trigger and call POST /api/flows/{id}/run on your schedule",
-            ));
-        }
         _ => return Err(ApiError::bad_request("unsupported_trigger", "the flow has no trigger to enable")),
     }
     Ok(state.store.flows().set_enabled(&flow.id, true).await?)

@@ -1,4 +1,5 @@
-//! The run worker of one node: turns trigger events into runs (exactly once, see the store), claims
+//! The run worker of one node: turns trigger events into runs (exactly once, see the store) and
+//! starts the runs of due `Recurrence` triggers, claims
 //! runnable runs (queued, woken from a wait, or left by a dead node) under leases within each flow's
 //! concurrency limit, and executes them with bounded concurrency. It sleeps until the next runnable
 //! time, at most half a second (runs finishing on other nodes free slots without notice); a new run
@@ -25,8 +26,10 @@ pub fn spawn(state: SharedState, mut stop: watch::Receiver<bool>) -> JoinHandle<
     tokio::spawn(async move {
         let slots = Arc::new(Semaphore::new(state.flows.run_concurrency.max(1)));
         let lease_ms = state.flows.lease.as_millis() as i64;
+        let recurring = super::recurrence::Enqueued::default();
         while !*stop.borrow() {
             runs_from_events(&state).await;
+            super::recurrence::enqueue_due(&state, &recurring).await;
             let free = slots.available_permits();
             let claimed = if free == 0 {
                 Vec::new()

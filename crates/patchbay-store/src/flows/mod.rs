@@ -238,6 +238,15 @@ impl<'a> Flows<'a> {
         })
     }
 
+    /// Every enabled flow, oldest first (the run worker looks for due `Recurrence` triggers).
+    pub async fn list_enabled(self) -> Result<Vec<Flow>> {
+        on_db!(&self.store.db, pool => {
+            let sql = concat!(flow_select!(), " WHERE f.enabled = $1 ORDER BY f.created_ms, f.id");
+            let rows = sqlx::query(sql).bind(true).fetch_all(pool).await?;
+            rows.iter().map(flow_from).collect()
+        })
+    }
+
     /// Stores a new revision (the current one + 1) with this definition and these connections, and
     /// sets the concurrency limit. Earlier revisions stay readable with [`Flows::revision`]: runs
     /// that started on them go on with them.
