@@ -8,7 +8,7 @@
 # Usage: bench/triggers/intake.sh [sqlite|postgres|both]   (default sqlite)
 # Environment: BENCH_DURATION (default 15s), BENCH_CONNECTIONS (64), BENCH_THREADS (2),
 # BENCH_PATCHBAY_LOG (warn), BENCH_PG_URL (postgres://postgres@127.0.0.1:5432/test),
-# CARGO_TARGET_DIR. Needs wrk, python3 and (for PostgreSQL) psql.
+# CARGO_TARGET_DIR, BENCH_BIN_DIR (run the binaries there, no build). Needs wrk, python3 and (for PostgreSQL) psql.
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

@@ -6,7 +6,8 @@ set -euo pipefail
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_DIR="$(cd "$BENCH_DIR/../.." && pwd)"
 TARGET_DIR="${CARGO_TARGET_DIR:-$REPO_DIR/target}"
-BIN="$TARGET_DIR/release"
+# BENCH_BIN_DIR: run binaries from there instead of building (e.g. to compare two builds).
+BIN="${BENCH_BIN_DIR:-$TARGET_DIR/release}"
 PG_URL="${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/test}"
 PB_LOG="${BENCH_PATCHBAY_LOG:-warn}"
 PY="python3 $BENCH_DIR/pb.py"
@@ -35,6 +36,7 @@ trap cleanup EXIT
 
 # Builds the release binaries named as packages (`-p patchbay -p …`).
 build() {
+    if [[ -n "${BENCH_BIN_DIR:-}" ]]; then echo "== using the binaries in $BIN" >&2; return; fi
     echo "== building (release): $*" >&2
     (cd "$REPO_DIR" && cargo build --release --quiet "$@")
 }

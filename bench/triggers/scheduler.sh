@@ -9,7 +9,7 @@
 # Usage: bench/triggers/scheduler.sh [sqlite|postgres]   (default sqlite)
 # Environment: BENCH_TRIGGERS (10000), BENCH_RECURRENCE (60), BENCH_SETTLE (the recurrence),
 # BENCH_WINDOW (120), BENCH_CREATORS (8 requests at a time), BENCH_PATCHBAY_LOG (warn),
-# BENCH_PG_URL, CARGO_TARGET_DIR. Extra arguments after the engine go to `patchbay serve`.
+# BENCH_PG_URL, CARGO_TARGET_DIR, BENCH_BIN_DIR (run the binaries there, no build). Extra arguments after the engine go to `patchbay serve`.
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
