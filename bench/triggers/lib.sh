@@ -105,6 +105,24 @@ cpu_ticks() {
     sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'
 }
 
+# The PostgreSQL server processes serving process $1's connections (by client port), one a line.
+pg_backends() {
+    local ports
+    ports=$(ss -tnpH state established '( dport = :5432 )' | grep "pid=$1," \
+        | awk '{split($3, a, ":"); print a[length(a)]}' | paste -sd, -)
+    [[ -n "$ports" ]] || return 0
+    psql -qAt "$PG_URL" -c "SELECT pid FROM pg_stat_activity WHERE client_port IN ($ports)"
+}
+
+# CPU time used so far by the processes listed on standard input, in clock ticks.
+sum_cpu_ticks() {
+    local pid total=0
+    while read -r pid; do
+        [[ -r "/proc/$pid/stat" ]] && total=$((total + $(cpu_ticks "$pid")))
+    done
+    echo "$total"
+}
+
 # Resident set size of process $1, in MB.
 rss_mb() {
     awk '/^VmRSS:/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"

@@ -43,6 +43,10 @@ echo "== measuring for ${WINDOW} s" >&2
 from=$(now_ms)
 pb0=$(cpu_ticks "$PB_PID")
 tk0=$(cpu_ticks "$TICKER_PID")
+if [[ "$ENGINE" == postgres ]]; then
+    backends=$(pg_backends "$PB_PID")
+    pg0=$(sum_cpu_ticks <<<"$backends")
+fi
 rss_max=0 rss_sum=0 samples=0
 for ((s = 0; s < WINDOW; s++)); do
     sleep 1
@@ -55,9 +59,13 @@ done
 pb1=$(cpu_ticks "$PB_PID")
 tk1=$(cpu_ticks "$TICKER_PID")
 to=$(now_ms)
+if [[ "$ENGINE" == postgres ]]; then
+    pg1=$(sum_cpu_ticks <<<"$backends")
+fi
 seconds=$(awk -v a="$from" -v b="$to" 'BEGIN {print (b - a) / 1000}')
-pb_cpu=$(awk -v t=$((pb1 - pb0)) -v hz="$HZ" -v s="$seconds" 'BEGIN {printf "%.1f", 100 * t / hz / s}')
-tk_cpu=$(awk -v t=$((tk1 - tk0)) -v hz="$HZ" -v s="$seconds" 'BEGIN {printf "%.1f", 100 * t / hz / s}')
+percent() { awk -v t="$1" -v hz="$HZ" -v s="$seconds" 'BEGIN {printf "%.1f", 100 * t / hz / s}'; }
+pb_cpu=$(percent $((pb1 - pb0)))
+tk_cpu=$(percent $((tk1 - tk0)))
 ratio=$(awk -v a="$pb_cpu" -v b="$tk_cpu" 'BEGIN {printf "%.1f", (b > 0) ? a / b : 0}')
 rss_mean=$(awk -v a="$rss_sum" -v n="$samples" 'BEGIN {printf "%.1f", a / n}')
 late=$($PY lateness "$TICKER_URL" "$from" "$to" "$RECURRENCE")
@@ -70,6 +78,10 @@ echo "| over ${seconds} s | CPU (% of one core) | vs backend |"
 echo "|---|---:|---:|"
 echo "| baseline: the ticker backend answering the same polls | $tk_cpu % | 1.0× |"
 echo "| patchbay serve (scheduler, polls, one commit per poll) | $pb_cpu % | ${ratio}× |"
+if [[ "$ENGINE" == postgres ]]; then
+    pg_cpu=$(percent $((pg1 - pg0)))
+    echo "| its PostgreSQL server processes ($(wc -l <<<"$backends") connections) | $pg_cpu % | $(awk -v a="$pg_cpu" -v b="$tk_cpu" 'BEGIN {printf "%.1f", (b > 0) ? a / b : 0}')× |"
+fi
 echo
 echo "Polls in the window: $(field polls) ($(field polls_per_s)/s; $(field triggers_polled) of $(field triggers_seen) triggers polled; $(field early) earlier than the recurrence)"
 echo
