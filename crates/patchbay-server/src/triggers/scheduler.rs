@@ -39,6 +39,7 @@ pub fn spawn(state: SharedState, mut stop: watch::Receiver<bool>) -> JoinHandle<
                 }
             };
             let full = free > 0 && claimed.len() == free;
+            let claimed_some = !claimed.is_empty();
             for lease in claimed {
                 let Ok(slot) = slots.clone().acquire_owned().await else { break };
                 let state = state.clone();
@@ -52,7 +53,9 @@ pub fn spawn(state: SharedState, mut stop: watch::Receiver<bool>) -> JoinHandle<
             if full {
                 continue;
             }
-            let wait = if free == 0 { MIN_SLEEP } else { next_wait(&state).await };
+            // While polls come due, look again shortly with the claim (an index range); the earliest
+            // due time (a read of the whole schedule) is only asked for once nothing was due.
+            let wait = if free == 0 || claimed_some { MIN_SLEEP } else { next_wait(&state).await };
             tokio::select! {
                 _ = tokio::time::sleep(wait) => {}
                 _ = state.scheduler_wake.notified() => {}
