@@ -24,7 +24,7 @@ pub enum FlowCommand {
     /// Create (or with --update, revise) a flow on the server and enable it.
     Deploy(crate::flow_remote::DeployArgs),
     /// List your flows on the server.
-    List(crate::flow_remote::ListArgs),
+    List(crate::remote::TargetArgs),
     /// Enable a flow: its trigger starts runs.
     Enable(crate::flow_remote::IdArgs),
     /// Disable a flow: its trigger stops (runs under way go on).

@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 
 use crate::flow::compact;
 use crate::remote::table::{cell, print_table};
-use crate::remote::{Target, runtime};
+use crate::remote::{Target, TargetArgs, runtime};
 
 /// Arguments of `flow deploy`.
 #[derive(clap::Args)]
@@ -41,13 +41,6 @@ pub struct DeployArgs {
 pub struct IdArgs {
     /// The id (see `patchbay flow list` and `patchbay flow runs`).
     id: String,
-    #[command(flatten)]
-    target: Target,
-}
-
-/// Only the server to talk to.
-#[derive(clap::Args)]
-pub struct ListArgs {
     #[command(flatten)]
     target: Target,
 }
@@ -131,7 +124,7 @@ pub async fn deploy(args: &DeployArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// `flow list`.
-pub async fn list(args: &ListArgs) -> anyhow::Result<ExitCode> {
+pub async fn list(args: &TargetArgs) -> anyhow::Result<ExitCode> {
     let flows = args.target.client()?.get("/api/flows").await?.into_result()?;
     let rows: Vec<[String; 4]> = flows
         .as_array()

@@ -11,7 +11,7 @@ use reqwest::Method;
 use serde_json::{Map, Value, json};
 
 use crate::remote::table::{cell, print_table};
-use crate::remote::{Client, Target, runtime};
+use crate::remote::{Client, Target, TargetArgs, runtime};
 
 /// The trigger subcommands.
 #[derive(Subcommand)]
@@ -34,13 +34,6 @@ pub enum TriggerCommand {
     Watch(EventsArgs),
     /// Run one poll of a polling trigger now and show the request, the response and the outcome.
     PollNow(IdArgs),
-}
-
-/// Only the server to talk to.
-#[derive(clap::Args)]
-pub struct TargetArgs {
-    #[command(flatten)]
-    target: Target,
 }
 
 /// One trigger.

@@ -58,6 +58,14 @@ impl Target {
     }
 }
 
+/// Only the server to talk to, for commands that take nothing else.
+#[derive(clap::Args)]
+pub struct TargetArgs {
+    /// The server and token.
+    #[command(flatten)]
+    pub target: Target,
+}
+
 /// An error answer from the server: `{"error": {"code", "message"}, "diagnostics"?}`.
 #[derive(Debug)]
 pub struct ApiFailure {
