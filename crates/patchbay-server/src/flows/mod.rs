@@ -11,6 +11,7 @@ pub mod env;
 pub mod execute;
 pub mod journal;
 pub mod settings;
+pub mod waiters;
 pub mod wiring;
 pub mod worker;
 
