@@ -33,8 +33,8 @@ pub struct AppState {
     pub flows: crate::flows::FlowSettings,
     /// Wakes the run worker (a run was queued on this node, or a slot freed).
     pub worker_wake: tokio::sync::Notify,
-    /// Wakes callers waiting for a run (a run finished or stored its response on this node).
-    pub runs_changed: tokio::sync::Notify,
+    /// Wakes the callers waiting for a run (it finished or stored its response on this node).
+    pub runs_changed: crate::flows::waiters::RunWaiters,
     /// Compiled connectors by connector id, with the revision they were compiled from.
     compiled: Mutex<HashMap<ConnectorId, (i64, Arc<CompiledConnector>)>>,
 }
@@ -67,7 +67,7 @@ impl AppState {
             events_stored: tokio::sync::Notify::new(),
             flows: crate::flows::FlowSettings::default(),
             worker_wake: tokio::sync::Notify::new(),
-            runs_changed: tokio::sync::Notify::new(),
+            runs_changed: crate::flows::waiters::RunWaiters::default(),
             compiled: Mutex::new(HashMap::new()),
         }
     }

@@ -39,6 +39,7 @@ pub async fn execute(state: &SharedState, lease: RunLease) -> Result<(), ApiErro
             let messages: Vec<String> = error.diagnostics.iter().map(ToString::to_string).collect();
             let error = json!({"code": "InvalidDefinition", "message": messages.join("; ")});
             store.finish_run(&lease, StoredStatus::Failed, Some(&error), None).await?;
+            state.runs_changed.changed(&run.id);
             return Ok(());
         }
     };
@@ -47,7 +48,7 @@ pub async fn execute(state: &SharedState, lease: RunLease) -> Result<(), ApiErro
         Err(message) => {
             let error = json!({"code": "ConnectionUnavailable", "message": message});
             store.finish_run(&lease, StoredStatus::Failed, Some(&error), None).await?;
-            state.runs_changed.notify_waiters();
+            state.runs_changed.changed(&run.id);
             return Ok(());
         }
     };
@@ -88,7 +89,7 @@ pub async fn execute(state: &SharedState, lease: RunLease) -> Result<(), ApiErro
         }
         RunOutcome::Parked { wake } => store.suspend_run(&lease, wake.timestamp_millis()).await.map(|_| ()),
     };
-    state.runs_changed.notify_waiters();
+    state.runs_changed.changed(&run.id);
     match written {
         Ok(()) => Ok(()),
         Err(StoreError::LeaseLost { .. }) => {
@@ -163,7 +164,7 @@ fn spawn_writer(
             if record.status == ActionStatus::Succeeded && responses.contains(&record.name) {
                 let response = journal::response_of(&record.inputs);
                 if store.set_response(&lease, &response).await.is_ok() {
-                    state.runs_changed.notify_waiters();
+                    state.runs_changed.changed(&lease.run.id);
                 }
             }
         }

@@ -12,6 +12,7 @@ pub mod execute;
 pub mod journal;
 pub mod recurrence;
 pub mod settings;
+pub mod waiters;
 pub mod wiring;
 pub mod worker;
 

@@ -416,8 +416,9 @@ async fn run_now(
         return Ok((StatusCode::ACCEPTED, Json(answer)).into_response());
     }
     let deadline = Instant::now() + state.flows.response_timeout;
+    let watch = state.runs_changed.watch(&run.id);
     loop {
-        let changed = state.runs_changed.notified();
+        let changed = watch.wake().notified();
         let current = state.store.flows().get_run(&run.id).await?;
         if let Some(response) = &current.response {
             return Ok(flow_response(response));
@@ -589,6 +590,6 @@ async fn cancel(
         return Err(ApiError::conflict("run_finished", message));
     }
     let run = state.store.flows().cancel_run(&id).await?;
-    state.runs_changed.notify_waiters();
+    state.runs_changed.changed(&run.id);
     Ok(Json(run))
 }
