@@ -34,7 +34,10 @@ def ms(us):
 
 
 def ratio(a, b):
-    return f"{a / b:.2f}×" if b else "–"
+    if not b:
+        return "–"
+    r = a / b
+    return f"{r:.3f}×" if r < 0.1 else f"{r:.2f}×"
 
 
 def main():
