@@ -55,3 +55,17 @@ pub async fn connector_access(
         Some(access) => Ok(access),
     }
 }
+
+/// A record only its owner may see: `found` when `is_owner` says it is the caller's; a missing
+/// record, or anyone else's, is not found as `what` (its existence is not revealed).
+pub fn owned_by<T>(
+    found: Result<T, StoreError>,
+    is_owner: impl FnOnce(&T) -> bool,
+    what: &str,
+) -> Result<T, ApiError> {
+    match found {
+        Ok(record) if is_owner(&record) => Ok(record),
+        Ok(_) | Err(StoreError::NotFound { .. }) => Err(ApiError::not_found(what)),
+        Err(error) => Err(error.into()),
+    }
+}

@@ -6,6 +6,7 @@
 //! new definition's trigger. A `Recurrence` trigger needs no wiring: the run worker starts its runs
 //! ([`super::recurrence`]).
 
+use patchbay_engine::{Definition, TriggerKind as FlowTrigger};
 use patchbay_runtime::TriggerKind as ProtocolKind;
 use patchbay_store::{ConnectionId, Flow, NewTrigger, TriggerKind, UserId};
 use serde_json::{Map, Value};
@@ -48,29 +49,39 @@ pub(crate) fn recurrence_ms(recurrence: Option<&Value>) -> Option<i64> {
 /// Starts what makes `flow`'s runs (its current revision's trigger) and marks it enabled.
 pub async fn enable(state: &SharedState, flow: &Flow) -> Result<Flow, ApiError> {
     unwire(state, flow).await?;
-    let trigger = raw_trigger(&flow.definition).cloned().unwrap_or(Value::Null);
-    let kind = trigger["type"].as_str().unwrap_or_default();
-    match kind {
-        "Request" | "Recurrence" => {}
-        "OpenApiConnection" | "OpenApiConnectionWebhook" => wire_connector(state, flow, &trigger).await?,
-        _ => return Err(ApiError::bad_request("unsupported_trigger", "the flow has no trigger to enable")),
+    let definition = Definition::parse(&flow.definition)
+        .map_err(|_| ApiError::bad_request("invalid_definition", "the flow's definition does not load"))?;
+    match definition.triggers.first().map(|trigger| &trigger.kind) {
+        Some(FlowTrigger::Request { .. } | FlowTrigger::Recurrence) => {}
+        Some(
+            FlowTrigger::OpenApiConnection { connection, operation_id }
+            | FlowTrigger::OpenApiConnectionWebhook { connection, operation_id },
+        ) => {
+            let trigger = raw_trigger(&flow.definition).cloned().unwrap_or(Value::Null);
+            wire_connector(state, flow, &trigger, connection, operation_id).await?;
+        }
+        None => {
+            return Err(ApiError::bad_request("unsupported_trigger", "the flow has no trigger to enable"));
+        }
     }
     Ok(state.store.flows().set_enabled(&flow.id, true).await?)
 }
 
-/// Creates and starts the connection trigger behind a connector-triggered flow.
-async fn wire_connector(state: &SharedState, flow: &Flow, trigger: &Value) -> Result<(), ApiError> {
-    let host = &trigger["inputs"]["host"];
-    let reference = host["connectionName"]
-        .as_str()
-        .or_else(|| host["connection"]["referenceName"].as_str())
-        .unwrap_or_default();
-    let operation_id = host["operationId"].as_str().unwrap_or_default().to_owned();
+/// Creates and starts the connection trigger behind a connector-triggered flow: operation
+/// `operation_id` of the connection the flow maps to `reference`, with the `trigger`'s parameters,
+/// recurrence and `splitOn` as written.
+async fn wire_connector(
+    state: &SharedState,
+    flow: &Flow,
+    trigger: &Value,
+    reference: &str,
+    operation_id: &str,
+) -> Result<(), ApiError> {
     let connection_id = flow.connections[reference].as_str().unwrap_or_default();
     let connection =
         owned_connection(state, &flow.owner_id, &ConnectionId::from(connection_id), reference).await?;
     let compiled = state.compiled(&connection.connector_id).await?;
-    let kind = match compiled.trigger_kind(&operation_id) {
+    let kind = match compiled.trigger_kind(operation_id) {
         Some(ProtocolKind::Polling) => TriggerKind::Polling,
         Some(ProtocolKind::Webhook) => TriggerKind::Webhook,
         None => {
@@ -86,7 +97,7 @@ async fn wire_connector(state: &SharedState, flow: &Flow, trigger: &Value) -> Re
         environment_id: flow.environment_id.clone(),
         owner_id: flow.owner_id.clone(),
         connection_id: connection.id.clone(),
-        operation_id,
+        operation_id: operation_id.to_owned(),
         kind,
         inputs: Value::Object(inputs),
         recurrence_ms: recurrence,

@@ -19,7 +19,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::{Caller, connector_access};
+use crate::auth::{Caller, connector_access, owned_by};
 use crate::error::{ApiError, Body};
 use crate::state::SharedState;
 
@@ -194,11 +194,8 @@ fn split_secrets(
 
 /// The connection `id` when the caller owns it; otherwise not found.
 pub async fn owned(state: &SharedState, caller: &Caller, id: &ConnectionId) -> Result<Connection, ApiError> {
-    match state.store.connections().get(id).await {
-        Ok(connection) if connection.owner_id == caller.0.id => Ok(connection),
-        Ok(_) | Err(patchbay_store::StoreError::NotFound { .. }) => Err(ApiError::not_found("connection")),
-        Err(error) => Err(error.into()),
-    }
+    let found = state.store.connections().get(id).await;
+    owned_by(found, |connection| connection.owner_id == caller.0.id, "connection")
 }
 
 /// The connection's secrets for the runtime: its own, plus the connector's OAuth client secret

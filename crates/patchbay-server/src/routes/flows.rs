@@ -9,7 +9,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use patchbay_engine::Definition;
+use patchbay_engine::{Definition, TriggerKind};
 use patchbay_store::{ActionEntry, ConnectionId, Flow, FlowId, NewFlow, Run, RunId, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -17,7 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::Caller;
+use crate::auth::{Caller, owned_by};
 use crate::error::{ApiError, Body};
 use crate::flows::wiring;
 use crate::state::SharedState;
@@ -127,13 +127,12 @@ async fn checked(state: &SharedState, caller: &Caller, body: &FlowBody) -> Resul
         }
     };
     let mut names = definition.connection_names();
-    if let Some(trigger) = wiring::raw_trigger(&body.definition) {
-        let host = &trigger["inputs"]["host"];
-        if let Some(name) =
-            host["connectionName"].as_str().or_else(|| host["connection"]["referenceName"].as_str())
-        {
-            names.push(name.to_owned());
-        }
+    if let Some(
+        TriggerKind::OpenApiConnection { connection, .. }
+        | TriggerKind::OpenApiConnectionWebhook { connection, .. },
+    ) = definition.triggers.first().map(|trigger| &trigger.kind)
+    {
+        names.push(connection.clone());
     }
     if let Some(name) = names.iter().find(|name| !body.connections.contains_key(name.as_str())) {
         let message =
@@ -150,11 +149,8 @@ async fn checked(state: &SharedState, caller: &Caller, body: &FlowBody) -> Resul
 
 /// The caller's flow `id`; anyone else's is not found.
 async fn mine(state: &SharedState, caller: &Caller, id: &FlowId) -> Result<Flow, ApiError> {
-    match state.store.flows().get(id).await {
-        Ok(flow) if flow.owner_id == caller.0.id => Ok(flow),
-        Ok(_) | Err(StoreError::NotFound { .. }) => Err(ApiError::not_found("flow")),
-        Err(error) => Err(error.into()),
-    }
+    let found = state.store.flows().get(id).await;
+    owned_by(found, |flow| flow.owner_id == caller.0.id, "flow")
 }
 
 /// The caller's run `id` (a run of one of their flows) and its flow.

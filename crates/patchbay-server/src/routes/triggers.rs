@@ -23,7 +23,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::Caller;
+use crate::auth::{Caller, owned_by};
 use crate::error::{ApiError, Body};
 use crate::routes::connections::owned;
 use crate::state::SharedState;
@@ -232,11 +232,8 @@ pub(crate) async fn start_trigger(state: &SharedState, trigger: &Trigger) -> Res
 
 /// The caller's trigger `id`; anyone else's is not found.
 async fn mine(state: &SharedState, caller: &Caller, id: &TriggerId) -> Result<Trigger, ApiError> {
-    match state.store.triggers().get(id).await {
-        Ok(trigger) if trigger.owner_id == caller.0.id => Ok(trigger),
-        Ok(_) | Err(patchbay_store::StoreError::NotFound { .. }) => Err(ApiError::not_found("trigger")),
-        Err(error) => Err(error.into()),
-    }
+    let found = state.store.triggers().get(id).await;
+    owned_by(found, |trigger| trigger.owner_id == caller.0.id, "trigger")
 }
 
 /// The trigger with its subscriptions.
