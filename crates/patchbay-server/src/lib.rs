@@ -17,6 +17,7 @@ pub mod flows;
 pub mod metrics;
 pub mod openapi;
 pub mod package;
+pub mod portal;
 pub mod rate_limit;
 pub mod routes;
 pub mod server;
