@@ -391,9 +391,15 @@ async fn try_send(
         }
     }
     let started = Instant::now();
-    let invoked =
-        crate::routes::invoke::run_operation(&state, &signed.caller(), &connection, &operation, &inputs)
-            .await;
+    let invoked = crate::routes::invoke::run_operation(
+        &state,
+        &signed.caller(),
+        &connection,
+        &operation,
+        &inputs,
+        true,
+    )
+    .await;
     let millis = started.elapsed().as_millis();
     let result = match invoked {
         Ok(invoked) => {

@@ -19,8 +19,10 @@ pub struct Node {
     pub after: Vec<String>,
 }
 
-/// The graph of a workflow `definition` (`{"triggers", "actions"}`), top to bottom.
+/// The graph of a workflow `definition` (`{"triggers", "actions"}`, also inside a
+/// `{"definition": …}` wrapper as exported flows have it), top to bottom.
 pub fn nodes(definition: &Value) -> Vec<Node> {
+    let definition = definition.get("definition").filter(|inner| inner.is_object()).unwrap_or(definition);
     let mut out = Vec::new();
     if let Some(triggers) = definition.get("triggers").and_then(Value::as_object) {
         for (name, trigger) in triggers {

@@ -65,7 +65,7 @@ async fn invoke(
     Body(inputs): Body<Map<String, Value>>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let connection = owned(&state, &caller, &id).await?;
-    let outcome = run_operation(&state, &caller, &connection, &operation, &inputs).await?.outcome;
+    let outcome = run_operation(&state, &caller, &connection, &operation, &inputs, false).await?.outcome;
     match outcome {
         Outcome::Done(response) => Ok((
             StatusCode::OK,
@@ -85,14 +85,15 @@ async fn invoke(
 
 /// Runs one operation of `connection` for `caller`: access and rate limit checked, the connector's
 /// current revision, the connection's values, secrets and tokens; the connection's status follows
-/// what the call learned; the outcome comes with the exchanges (masked). Shared by the invoke API,
-/// the `/apim` route and the portal's try page.
+/// what the call learned. With `record`, the outcome comes with every exchange (masked). Shared by
+/// the invoke API, the `/apim` route and the portal's try page (which records).
 pub(crate) async fn run_operation(
     state: &SharedState,
     caller: &Caller,
     connection: &Connection,
     operation: &str,
     inputs: &Map<String, Value>,
+    record: bool,
 ) -> Result<patchbay_runtime::Invoked, ApiError> {
     let id = &connection.id;
     connector_access(state, caller, &connection.connector_id, Access::CanUse).await?;
@@ -101,7 +102,16 @@ pub(crate) async fn run_operation(
     }
     let (compiled, values) = connection_context(state, connection).await?;
     let call = Call { connector: &compiled, operation_id: operation, connection: &values, inputs };
-    let invoked = match state.runtime.invoke(call).await {
+    let recording;
+    let runtime = if record {
+        let mut options = state.runtime.options.clone();
+        options.record_exchanges = true;
+        recording = patchbay_runtime::Runtime { options, ..state.runtime.clone() };
+        &recording
+    } else {
+        &state.runtime
+    };
+    let invoked = match runtime.invoke(call).await {
         Ok(invoked) => invoked,
         Err(error) => {
             crate::metrics::invocation(connection.connector_id.as_str(), 0);
