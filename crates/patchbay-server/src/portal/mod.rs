@@ -21,8 +21,13 @@ pub mod graph;
 pub mod page;
 pub mod session;
 
+use std::time::Instant;
+
 use axum::Router;
-use axum::response::Redirect;
+use axum::extract::Request;
+use axum::http::HeaderValue;
+use axum::middleware::Next;
+use axum::response::{Redirect, Response};
 use axum::routing::{get, post};
 
 use crate::state::SharedState;
@@ -42,6 +47,19 @@ pub fn router() -> Router<SharedState> {
         .merge(connectors::router())
         .merge(connections::router())
         .merge(flows::router())
+        .layer(axum::middleware::from_fn(server_timing))
+}
+
+/// Adds `Server-Timing: app;dur=<ms>` to every portal answer: how long the server took to make it
+/// (the page-time measurement reads it).
+async fn server_timing(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let mut response = next.run(request).await;
+    let millis = started.elapsed().as_secs_f64() * 1000.0;
+    if let Ok(value) = HeaderValue::from_str(&format!("app;dur={millis:.1}")) {
+        response.headers_mut().insert("server-timing", value);
+    }
+    response
 }
 
 /// `text` percent-encoded for a query string value.
