@@ -54,7 +54,7 @@ pub async fn convert(file_name: &str, text: &str) -> Result<ConnectorPackage, Ap
     let text = text.to_owned();
     let task = tokio::task::spawn_blocking(move || -> std::io::Result<patchbay_spec::Checked> {
         let root = tempfile::tempdir()?;
-        let path = root.path().join(&file_name);
+        let path = root.path().join(file_name);
         std::fs::write(&path, text)?;
         Ok(patchbay_spec::check_path(&path, false))
     });
