@@ -371,3 +371,89 @@ server_test!(no_one_sees_another_persons_records, |db| {
     api.shutdown().await.unwrap();
     h.server.shutdown().await.unwrap();
 });
+
+server_test!(editing_diffing_and_sharing, |db| {
+    let h = Harness::start(&db).await;
+    let api = contoso().await;
+    let connector = upload_contoso(&h.admin, &api).await;
+    let connection = connect(&h.admin, &connector).await;
+    let mut browser = Browser::new(&h.server.url);
+    browser.sign_in(&[("token", h.admin.token())]).await;
+    let csrf = browser.csrf().await;
+    let editor = browser.get(&format!("/portal/connectors/{connector}/edit")).await;
+    assert!(
+        editor.body.contains("<textarea name=\"definition\"") && editor.body.contains("swagger"),
+        "the definition is in the editor"
+    );
+    let upload = contoso_upload(&api);
+    let (definition, properties) =
+        (upload["apiDefinition"].as_str().unwrap(), upload["apiProperties"].as_str().unwrap());
+
+    let edit = format!("/portal/connectors/{connector}/edit");
+    let refused = browser
+        .post(
+            &edit,
+            &[("csrf", &csrf), ("definition", "{\n  \"swagger\": \"2.0\",,\n}"), ("properties", properties)],
+        )
+        .await;
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused.body.contains("class=\"diagnostic\"") && refused.body.contains("line 2"),
+        "{}",
+        refused.body
+    );
+    let changed = definition.replacen("Contoso Tasks", "Contoso Tasks Edited", 1);
+    assert_ne!(changed, definition);
+    let saved =
+        browser.post(&edit, &[("csrf", &csrf), ("definition", &changed), ("properties", properties)]).await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    assert!(browser.get(&format!("/portal/connectors/{connector}")).await.body.contains("Revision 2"));
+    let diff = browser.get(&format!("/portal/connectors/{connector}/diff")).await;
+    assert!(
+        diff.body.contains("<span class=\"added\">+ ") && diff.body.contains("Contoso Tasks Edited"),
+        "{}",
+        diff.body
+    );
+    assert!(diff.body.contains("<span class=\"removed\">- "));
+
+    let (_, other) = h.user("reader@example.com").await;
+    let mut reader = Browser::new(&h.server.url);
+    reader.sign_in(&[("token", other.token())]).await;
+    assert_eq!(reader.get(&format!("/portal/connectors/{connector}")).await.status, 404);
+    let shared = browser
+        .post(
+            &format!("/portal/connectors/{connector}/share"),
+            &[("csrf", &csrf), ("email", "reader@example.com"), ("level", "can_use")],
+        )
+        .await;
+    assert_eq!(shared.status, 303);
+    assert!(browser.get(&shared.location).await.body.contains("Shared with reader@example.com"));
+    let seen = reader.get(&format!("/portal/connectors/{connector}")).await;
+    assert_eq!(seen.status, 200);
+    assert!(!seen.body.contains("Edit as JSON"), "can_use does not offer editing");
+    let reader_csrf = reader.csrf().await;
+    let forbidden = reader
+        .post(&edit, &[("csrf", &reader_csrf), ("definition", definition), ("properties", properties)])
+        .await;
+    assert_eq!(forbidden.status, 403);
+
+    let [(_, sample), _] = contoso_tasks::SAMPLE_FLOWS;
+    let flow_definition: serde_json::Value = serde_json::from_str(sample).unwrap();
+    let (_, flow) = h.admin.post("/api/flows", json!({"name": "Editable", "definition": flow_definition, "connections": {"contoso": connection}})).await;
+    let flow = flow["id"].as_str().unwrap().to_owned();
+    let flow_edit = format!("/portal/flows/{flow}/edit");
+    assert!(browser.get(&flow_edit).await.body.contains("Create_task"));
+    let bad = browser
+        .post(&flow_edit, &[("csrf", &csrf), ("definition", "{\n  \"triggers\": }"), ("connections", "{}")])
+        .await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.contains("line 2"), "{}", bad.body);
+    let connections = json!({"contoso": connection}).to_string();
+    let good = browser
+        .post(&flow_edit, &[("csrf", &csrf), ("definition", sample), ("connections", &connections)])
+        .await;
+    assert_eq!(good.status, 303, "{}", good.body);
+    assert!(browser.get(&format!("/portal/flows/{flow}")).await.body.contains("revision 2"));
+    api.shutdown().await.unwrap();
+    h.server.shutdown().await.unwrap();
+});

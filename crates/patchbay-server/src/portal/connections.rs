@@ -230,7 +230,7 @@ struct ShowPage {
 #[derive(Debug, Default, Deserialize)]
 pub struct NoticeQuery {
     /// The message.
-    notice: Option<String>,
+    pub notice: Option<String>,
 }
 
 /// `GET /portal/connections/{id}`.

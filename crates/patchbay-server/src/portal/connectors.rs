@@ -301,6 +301,7 @@ struct ShowPage {
     revisions: Vec<(i64, String)>,
     connections: Vec<ConnectionRow>,
     has_script: bool,
+    notice: Option<String>,
 }
 
 /// `GET /portal/connectors/{id}`.
@@ -308,6 +309,7 @@ async fn show(
     State(state): State<SharedState>,
     signed: Signed,
     Path(id): Path<ConnectorId>,
+    Query(query): Query<crate::portal::connections::NoticeQuery>,
 ) -> Result<Response, PortalError> {
     let axum::Json(details) = api::details(State(state.clone()), signed.caller(), Path(id.clone())).await?;
     let axum::Json(revisions) =
@@ -333,6 +335,7 @@ async fn show(
         revisions,
         connections,
         has_script: current.package.script.is_some(),
+        notice: query.notice,
     })
 }
 

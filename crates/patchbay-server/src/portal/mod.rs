@@ -8,14 +8,18 @@
 //! | `/`, `/portal` | redirect to the connectors |
 //! | `/portal/login`, `/portal/logout` | sign in (password or API token), sign out ([`session`]) |
 //! | `/portal/connectors[/…]` | list and search, import with diagnostics, details, download ([`connectors`]) |
+//! | `/portal/connectors/{id}/edit`, `…/diff`, `…/share` | edit as JSON, revision diff, sharing ([`editing`]) |
 //! | `/portal/connections[/…]` | create, test, delete; try an operation ([`connections`]) |
 //! | `/portal/flows[/…]`, `/portal/runs/{id}` | flows, their graph, enable/disable, runs, resubmit ([`flows`]) |
+//! | `/portal/flows/{id}/edit` | edit a flow as JSON ([`flow_edit`]) |
 //! | `/portal/assets/{file}` | the stylesheet and script ([`assets`]) |
 
 pub mod assets;
 pub mod connections;
 pub mod connectors;
 pub mod csrf;
+pub mod editing;
+pub mod flow_edit;
 pub mod flows;
 pub mod graph;
 pub mod page;
@@ -45,8 +49,10 @@ pub fn router() -> Router<SharedState> {
         .route("/portal/logout", post(session::logout))
         .route("/portal/assets/{file}", get(assets::serve))
         .merge(connectors::router())
+        .merge(editing::router())
         .merge(connections::router())
         .merge(flows::router())
+        .merge(flow_edit::router())
         .layer(axum::middleware::from_fn(server_timing))
 }
 

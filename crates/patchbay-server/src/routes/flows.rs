@@ -266,7 +266,7 @@ pub(crate) async fn read(
     ),
     security(("bearer" = []))
 )]
-async fn update(
+pub(crate) async fn update(
     State(state): State<SharedState>,
     caller: Caller,
     Path(id): Path<FlowId>,

@@ -227,7 +227,7 @@ pub(crate) async fn details(
     ),
     security(("bearer" = []))
 )]
-async fn update(
+pub(crate) async fn update(
     State(state): State<SharedState>,
     caller: Caller,
     Path(id): Path<ConnectorId>,
