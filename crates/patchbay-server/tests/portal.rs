@@ -191,7 +191,11 @@ server_test!(importing_connecting_and_trying_an_operation, |db| {
         .await;
     assert_eq!(broken.status, 422, "{}", broken.body);
     assert!(broken.body.contains("class=\"diagnostic\""), "{}", broken.body);
-    assert!(broken.body.contains("line "), "the diagnostic names its line: {}", broken.body);
+    assert!(
+        broken.body.contains("openapi.json, line 3"),
+        "the diagnostic names its file and line: {}",
+        broken.body
+    );
 
     let upload = contoso_upload(&api);
     let imported = browser
@@ -455,5 +459,38 @@ server_test!(editing_diffing_and_sharing, |db| {
     assert_eq!(good.status, 303, "{}", good.body);
     assert!(browser.get(&format!("/portal/flows/{flow}")).await.body.contains("revision 2"));
     api.shutdown().await.unwrap();
+    h.server.shutdown().await.unwrap();
+});
+
+server_test!(importing_by_address, |db| {
+    let h = Harness::start(&db).await;
+    let mut browser = Browser::new(&h.server.url);
+    browser.sign_in(&[("token", h.admin.token())]).await;
+    let csrf = browser.csrf().await;
+    let address = format!("{}/api/openapi.json", h.server.url);
+    let imported = browser
+        .post_multipart(
+            "/portal/connectors/import",
+            &[("csrf", "", &csrf), ("name", "", "patchbay itself"), ("url", "", &address)],
+        )
+        .await;
+    assert_eq!(imported.status, 303, "patchbay's own OpenAPI 3.1 document converts: {}", imported.body);
+    assert!(browser.get(&imported.location).await.body.contains("listConnectors"));
+    let missing = format!("{}/no-such-document.json", h.server.url);
+    let refused = browser
+        .post_multipart(
+            "/portal/connectors/import",
+            &[("csrf", "", &csrf), ("name", "", "Nothing"), ("url", "", &missing)],
+        )
+        .await;
+    assert_eq!(refused.status, 400);
+    assert!(refused.body.contains("the address answered 404"), "{}", refused.body);
+    let bad = browser
+        .post_multipart(
+            "/portal/connectors/import",
+            &[("csrf", "", &csrf), ("name", "", "Nothing"), ("url", "", "file:///etc/passwd")],
+        )
+        .await;
+    assert_eq!(bad.status, 400);
     h.server.shutdown().await.unwrap();
 });

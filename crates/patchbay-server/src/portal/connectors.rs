@@ -149,11 +149,12 @@ struct ImportForm {
     name: String,
     definition: Option<(String, String)>,
     properties: Option<String>,
+    url: Option<String>,
 }
 
 impl ImportForm {
     /// Reads the multipart form: `csrf`, `name`, `definition` (a file or `definition_text`) and the
-    /// optional `properties` (a file or `properties_text`).
+    /// optional `properties` (a file or `properties_text`), or a `url` to fetch the definition from.
     async fn read(mut multipart: Multipart) -> Result<ImportForm, ApiError> {
         let mut form = ImportForm::default();
         let bad = |error: axum::extract::multipart::MultipartError| {
@@ -177,6 +178,7 @@ impl ImportForm {
                     form.definition = Some(("pasted.json".to_owned(), text));
                 }
                 "properties" | "properties_text" => form.properties = Some(text),
+                "url" => form.url = Some(text.trim().to_owned()),
                 _ => {}
             }
         }
@@ -191,8 +193,13 @@ async fn import(
     signed: Signed,
     multipart: Multipart,
 ) -> Result<Response, PortalError> {
-    let form = ImportForm::read(multipart).await?;
+    let mut form = ImportForm::read(multipart).await?;
     csrf::verify(&signed, form.csrf.as_deref())?;
+    if form.definition.is_none()
+        && let Some(url) = form.url.clone()
+    {
+        form.definition = Some(fetch(&state, &url).await?);
+    }
     let chrome = Chrome::new(&signed, "connectors");
     let Some((file_name, definition)) = form.definition else {
         let failure = Some("Choose a file (or paste a definition) to import.".to_owned());
@@ -230,13 +237,37 @@ async fn import(
         Ok(saved) => Ok(see_other(&format!("/portal/connectors/{}", saved.connector.id))),
         Err(error) => {
             let texts: &[(&str, &str)] = if form.properties.is_some() { &sources } else { &converted };
-            let findings =
+            let mut findings =
                 error.diagnostics.as_deref().map(|found| findings(found, texts)).unwrap_or_default();
+            // A converted document is staged under a fixed name: show the name it was uploaded as.
+            for finding in findings.iter_mut().filter(|finding| finding.file == converted[0].0) {
+                finding.file.clone_from(&file_name);
+            }
             let failure = Some(error.message.clone());
             let page = html(&ImportPage { chrome, name: form.name, findings, failure })?;
             Ok((error.status, page).into_response())
         }
     }
+}
+
+/// The document at `url` (fetched through the runtime's transport, so the server's address rules
+/// apply) with the file name its path ends in; a refusal or a non-2xx answer is a 400.
+async fn fetch(state: &SharedState, url: &str) -> Result<(String, String), ApiError> {
+    let parsed = url::Url::parse(url)
+        .ok()
+        .filter(|parsed| matches!(parsed.scheme(), "http" | "https"))
+        .ok_or_else(|| ApiError::bad_request("invalid_url", "give an http:// or https:// address"))?;
+    let name = parsed.path_segments().and_then(|mut segments| segments.next_back()).unwrap_or_default();
+    let name = if name.is_empty() { "document.json".to_owned() } else { name.to_owned() };
+    let request = patchbay_runtime::WireRequest::new(axum::http::Method::GET, parsed);
+    let response = state.runtime.transport.send(request).await.map_err(|error| {
+        ApiError::bad_request("fetch_failed", format!("the address could not be read: {error}"))
+    })?;
+    if !response.status.is_success() {
+        let message = format!("the address answered {}", response.status.as_u16());
+        return Err(ApiError::bad_request("fetch_failed", message));
+    }
+    Ok((name, String::from_utf8_lossy(&response.body).into_owned()))
 }
 
 /// The staged name of a converted document, with its text (see [`crate::package::convert`]).
