@@ -258,6 +258,15 @@ server_test!(importing_connecting_and_trying_an_operation, |db| {
     assert!(tried.body.contains("From the portal"));
     assert!(tried.body.contains("Request sent") && tried.body.contains("POST http://"));
     assert!(!tried.body.contains(contoso_tasks::DEMO_API_KEY), "the API key is masked");
+    let project = tried.body.split("&#34;id&#34;: &#34;").nth(1).and_then(|rest| rest.split("&#34;").next());
+    let project = project.expect("the new project's id in the response").to_owned();
+    let create_task =
+        browser.get(&format!("/portal/connections/{connection}/try?operation=CreateTask")).await;
+    assert!(
+        create_task.body.contains(&format!("<option value=\"{project}\">From the portal</option>")),
+        "the projects are offered, loaded from the backend: {}",
+        create_task.body
+    );
 
     let deleted = browser.post(&format!("/portal/connections/{connection}/delete"), &[("csrf", &csrf)]).await;
     assert_eq!(deleted.location, "/portal/connections");

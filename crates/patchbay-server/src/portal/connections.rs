@@ -1,22 +1,19 @@
 //! Connection pages: my connections with their status, creating one for a connector's parameter
-//! set, OAuth sign-in (a redirect to the provider), testing, deleting, and trying an operation with
-//! the exact request and response (secrets masked) and the time taken.
-
-use std::time::Instant;
+//! set, OAuth sign-in (a redirect to the provider), testing and deleting (trying an operation is in
+//! [`super::try_operation`]).
 
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
-use patchbay_runtime::Outcome;
-use patchbay_spec::model::{ConnectionParameter, Location};
+use patchbay_spec::model::ConnectionParameter;
 use patchbay_store::{ConnectionId, ConnectorId};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
-use crate::error::{ApiError, Body};
+use crate::error::Body;
 use crate::portal::csrf::Posted;
 use crate::portal::page::{Chrome, PortalError, html, see_other};
 use crate::portal::session::{Empty, Signed};
@@ -34,7 +31,6 @@ pub fn router() -> Router<SharedState> {
         .route("/portal/connections/{id}/test", post(test))
         .route("/portal/connections/{id}/delete", post(remove))
         .route("/portal/connections/{id}/oauth", get(sign_in))
-        .route("/portal/connections/{id}/try", get(try_page).post(try_send))
 }
 
 /// A connection as the pages show it.
@@ -300,205 +296,4 @@ async fn sign_in(
 ) -> Result<Response, PortalError> {
     let query = oauth::StartQuery { mode: None };
     Ok(oauth::start(State(state), signed.caller(), Path(id), Query(query)).await?)
-}
-
-/// An input of the operation being tried.
-pub struct Input {
-    /// The parameter's name (`body` for the body).
-    pub name: String,
-    /// Where it goes: `path`, `query`, `header`, `body`, `form`.
-    pub location: &'static str,
-    /// Must be filled.
-    pub required: bool,
-    /// A hint: its description or type.
-    pub hint: String,
-    /// The value sent (or a default).
-    pub value: String,
-    /// Values offered (the parameter's `enum`).
-    pub choices: Vec<String>,
-}
-
-/// What came back from trying an operation.
-pub struct Exchange {
-    /// The request as sent (secrets masked).
-    pub request: String,
-    /// The response as received (secrets masked).
-    pub response: String,
-}
-
-/// The try-an-operation page.
-#[derive(Template)]
-#[template(path = "portal/try.html")]
-struct TryPage {
-    chrome: Chrome,
-    connection: ConnectionRow,
-    operation: String,
-    operations: Vec<String>,
-    inputs: Vec<Input>,
-    result: Option<TryResult>,
-}
-
-/// The outcome of a try.
-pub struct TryResult {
-    /// The status answered (or the error).
-    pub status: String,
-    /// The decoded response body, pretty.
-    pub body: String,
-    /// Every exchange with the backend.
-    pub exchanges: Vec<Exchange>,
-    /// Milliseconds taken.
-    pub millis: u128,
-}
-
-/// Which operation to try.
-#[derive(Debug, Default, Deserialize)]
-pub struct OperationQuery {
-    /// The operation id.
-    #[serde(default)]
-    operation: String,
-}
-
-/// `GET /portal/connections/{id}/try?operation=…`.
-async fn try_page(
-    State(state): State<SharedState>,
-    signed: Signed,
-    Path(id): Path<ConnectionId>,
-    Query(query): Query<OperationQuery>,
-) -> Result<Response, PortalError> {
-    let page = try_view(&state, &signed, &id, &query.operation, &BTreeMap::new(), None).await?;
-    html(&page)
-}
-
-/// `POST /portal/connections/{id}/try`: sends the operation and shows what happened.
-async fn try_send(
-    State(state): State<SharedState>,
-    Path(id): Path<ConnectionId>,
-    Posted(signed, form): Posted<BTreeMap<String, String>>,
-) -> Result<Response, PortalError> {
-    let operation = form.get("operation").cloned().unwrap_or_default();
-    let connection = api::owned(&state, &signed.caller(), &id).await?;
-    let mut inputs = Map::new();
-    for (key, value) in &form {
-        if let Some(name) = key.strip_prefix("p:")
-            && !value.is_empty()
-        {
-            let parsed = if name == "body" {
-                serde_json::from_str(value).unwrap_or(Value::String(value.clone()))
-            } else {
-                Value::String(value.clone())
-            };
-            inputs.insert(name.to_owned(), parsed);
-        }
-    }
-    let started = Instant::now();
-    let invoked = crate::routes::invoke::run_operation(
-        &state,
-        &signed.caller(),
-        &connection,
-        &operation,
-        &inputs,
-        true,
-    )
-    .await;
-    let millis = started.elapsed().as_millis();
-    let result = match invoked {
-        Ok(invoked) => {
-            let (status, body) = match &invoked.outcome {
-                Outcome::Done(response) => (
-                    response.status.as_u16().to_string(),
-                    serde_json::to_string_pretty(&response.body.to_value()).unwrap_or_default(),
-                ),
-                Outcome::Pending { pending, .. } => {
-                    ("202 (long-running)".to_owned(), pending.location.to_string())
-                }
-            };
-            let exchanges = invoked
-                .exchanges
-                .iter()
-                .map(|exchange| Exchange {
-                    request: exchange.request.clone(),
-                    response: exchange.response.clone().unwrap_or_else(|| "(no response)".to_owned()),
-                })
-                .collect();
-            TryResult { status, body, exchanges, millis }
-        }
-        Err(error) => failed(&error, millis),
-    };
-    let page = try_view(&state, &signed, &id, &operation, &form, Some(result)).await?;
-    html(&page)
-}
-
-/// A failed try: the error's status and message.
-fn failed(error: &ApiError, millis: u128) -> TryResult {
-    TryResult {
-        status: format!("{} {}", error.status.as_u16(), error.code),
-        body: error.message.clone(),
-        exchanges: Vec::new(),
-        millis,
-    }
-}
-
-/// The try page for `operation` of connection `id`, with the values sent (`p:<name>`) and a result.
-async fn try_view(
-    state: &SharedState,
-    signed: &Signed,
-    id: &ConnectionId,
-    operation: &str,
-    sent: &BTreeMap<String, String>,
-    result: Option<TryResult>,
-) -> Result<TryPage, PortalError> {
-    let connection = api::owned(state, &signed.caller(), id).await?;
-    let compiled = state.compiled(&connection.connector_id).await?;
-    let model = &compiled.connector;
-    let mut operations = Vec::new();
-    let mut inputs = Vec::new();
-    for (_, op) in model.operations() {
-        let Some(op_id) = op.id.clone() else { continue };
-        if op_id == operation {
-            inputs = op
-                .parameters
-                .iter()
-                .filter(|parameter| parameter.visibility != Some(patchbay_spec::model::Visibility::Internal))
-                .map(|parameter| input_of(parameter, sent))
-                .collect();
-        }
-        operations.push(op_id);
-    }
-    let connection = ConnectionRow::from(&ConnectionView::from(&connection));
-    let chrome = Chrome::new(signed, "connections");
-    Ok(TryPage { chrome, connection, operation: operation.to_owned(), operations, inputs, result })
-}
-
-/// The form input for `parameter`, holding what was sent (else its default).
-fn input_of(parameter: &patchbay_spec::model::Parameter, sent: &BTreeMap<String, String>) -> Input {
-    let location = match parameter.location {
-        Location::Path => "path",
-        Location::Query => "query",
-        Location::Header => "header",
-        Location::Body => "body",
-        Location::FormData => "form",
-        Location::Other(_) => "other",
-    };
-    let default = parameter.schema.get("default").map(|value| match value {
-        Value::String(text) => text.clone(),
-        other => other.to_string(),
-    });
-    let value = sent.get(&format!("p:{}", parameter.name)).cloned().or(default).unwrap_or_default();
-    let choices = parameter
-        .schema
-        .get("enum")
-        .and_then(Value::as_array)
-        .map(|values| {
-            values
-                .iter()
-                .map(|value| value.as_str().map_or_else(|| value.to_string(), str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default();
-    let hint = parameter
-        .description
-        .clone()
-        .or_else(|| parameter.schema.get("type").and_then(Value::as_str).map(str::to_owned))
-        .unwrap_or_default();
-    Input { name: parameter.name.clone(), location, required: parameter.required, hint, value, choices }
 }

@@ -9,7 +9,7 @@
 //! | `/portal/login`, `/portal/logout` | sign in (password or API token), sign out ([`session`]) |
 //! | `/portal/connectors[/…]` | list and search, import with diagnostics, details, download ([`connectors`]) |
 //! | `/portal/connectors/{id}/edit`, `…/diff`, `…/share` | edit as JSON, revision diff, sharing ([`editing`]) |
-//! | `/portal/connections[/…]` | create, test, delete; try an operation ([`connections`]) |
+//! | `/portal/connections[/…]` | create, test, delete ([`connections`]); try an operation ([`try_operation`]) |
 //! | `/portal/flows[/…]`, `/portal/runs/{id}` | flows, their graph, enable/disable, runs, resubmit ([`flows`]) |
 //! | `/portal/flows/{id}/edit` | edit a flow as JSON ([`flow_edit`]) |
 //! | `/portal/assets/{file}` | the stylesheet and script ([`assets`]) |
@@ -24,6 +24,7 @@ pub mod flows;
 pub mod graph;
 pub mod page;
 pub mod session;
+pub mod try_operation;
 
 use std::time::Instant;
 
@@ -51,6 +52,7 @@ pub fn router() -> Router<SharedState> {
         .merge(connectors::router())
         .merge(editing::router())
         .merge(connections::router())
+        .merge(try_operation::router())
         .merge(flows::router())
         .merge(flow_edit::router())
         .layer(axum::middleware::from_fn(server_timing))
