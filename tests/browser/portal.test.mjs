@@ -72,7 +72,7 @@ try {
   const sampleHost = new URL(sample).host;
   const packageFile = (name) =>
     readFileSync(join(root, "examples", "contoso-tasks", "connector", name), "utf8").replaceAll("localhost:3000", sampleHost);
-  const name = `Contoso Tasks (portal ${Date.now()})`;
+  const name = "Contoso Tasks (portal)";
   await step("import the sample connector", async () => {
     await page.goto(`${portal}/portal/connectors/import`);
     await page.getByLabel("Name").fill(name);
@@ -86,6 +86,17 @@ try {
     await page.getByRole("heading", { name }).waitFor();
     await page.getByRole("cell", { name: "ListProjects" }).waitFor();
     await shot("connector");
+  });
+
+  await step("edit the definition as JSON and see the diagnostics beside it", async () => {
+    await page.getByRole("link", { name: "Edit as JSON" }).click();
+    const editor = page.locator("textarea[name=definition]");
+    const text = await editor.inputValue();
+    await editor.fill(text.replace('"swagger": "2.0"', '"swagger": "2.0",,'));
+    await page.getByRole("button", { name: "Save as a new revision" }).click();
+    await page.locator("aside .diagnostic").first().waitFor();
+    assert.match(await page.locator("aside .diagnostic").first().innerText(), /apiDefinition\.swagger\.json, line \d+/);
+    await shot("connector-edit");
   });
 
   await step("search the connector list", async () => {
