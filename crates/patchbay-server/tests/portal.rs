@@ -124,6 +124,17 @@ server_test!(signing_in_and_out, |db| {
     assert_eq!(browser.get("/").await.location, "/portal");
     assert_eq!(browser.get("/portal/login").await.status, 200);
 
+    let cross_site = browser
+        .http
+        .post(format!("{}/portal/login", h.server.url))
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("origin", "https://evil.example")
+        .body(encode(&[("token", h.admin.token())]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross_site.status(), 403, "a sign-in posted from another site is refused");
+    assert!(cross_site.headers().get(SET_COOKIE).is_none());
     let refused = browser.sign_in(&[("token", "pb_wrong")]).await;
     assert_eq!(refused.status, 401);
     assert!(refused.body.contains("That sign-in did not work"));

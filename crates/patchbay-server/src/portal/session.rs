@@ -51,7 +51,14 @@ impl FromRequestParts<SharedState> for Signed {
     type Rejection = PortalError;
 
     async fn from_request_parts(parts: &mut Parts, state: &SharedState) -> Result<Self, PortalError> {
-        let next = parts.uri.path_and_query().map_or("/portal", |path| path.as_str()).to_owned();
+        // After signing in, come back to the page asked for; a form sent with an expired session
+        // cannot be replayed as a page, so it goes back to the start.
+        let next = match parts.method {
+            axum::http::Method::GET => {
+                parts.uri.path_and_query().map_or("/portal", |path| path.as_str()).to_owned()
+            }
+            _ => "/portal/connectors".to_owned(),
+        };
         let Some(cookie) = session_cookie(parts) else { return Err(PortalError::SignIn { next }) };
         match state.store.portal_sessions().find(&cookie).await? {
             Some(session) => Ok(Signed { user: session.user, csrf: session.csrf, cookie }),
@@ -109,8 +116,12 @@ pub struct LoginForm {
 /// form again with one message that does not say which part was wrong.
 pub async fn login(
     State(state): State<SharedState>,
+    headers: axum::http::HeaderMap,
     axum::Form(form): axum::Form<LoginForm>,
 ) -> Result<Response, PortalError> {
+    if !same_origin(&state, &headers) {
+        return Err(PortalError::Forged);
+    }
     let next = safe_next(form.next.as_deref());
     let people = state.store.people();
     let user = if !form.token.trim().is_empty() {
@@ -154,6 +165,15 @@ pub async fn logout(
     let mut response = see_other("/portal/login");
     response.headers_mut().insert(SET_COOKIE, cleared.parse().map_err(|_| PortalError::Forged)?);
     Ok(response)
+}
+
+/// Whether a sign-in form came from this server's own pages: a browser's `Origin` header, when
+/// sent, must be the public URL (so another site cannot sign a visitor in to its own account).
+fn same_origin(state: &SharedState, headers: &axum::http::HeaderMap) -> bool {
+    match headers.get(axum::http::header::ORIGIN).map(|origin| origin.to_str().unwrap_or_default()) {
+        None => true,
+        Some(origin) => origin == state.public_url,
+    }
 }
 
 /// `; Secure` when the server is reached over HTTPS.
