@@ -49,7 +49,10 @@ pub use connections::{Connection, ConnectionSecrets, ConnectionStatus, Connectio
 pub use connectors::{Connector, ConnectorPackage, ConnectorRevision, Connectors, RevisionInfo};
 pub use dialect::Backend;
 pub use error::{Result, StoreError};
-pub use flows::{ActionEntry, Flow, FlowRevision, Flows, NewFlow, Run, RunLease, RunStatus};
+pub use flows::{
+    ActionEntry, Fence, Flow, FlowRevision, Flows, NewFlow, Run, RunLease, RunStatus, RunWrite, StartRun,
+    Written,
+};
 pub use ids::{
     ConnectionId, ConnectorId, EnvironmentId, EventId, FlowId, RunId, SubscriptionId, TokenId, TriggerId,
     UserId, now_ms,
