@@ -39,6 +39,8 @@ pub struct AppState {
     pub run_writer: crate::flows::writer::RunWriter,
     /// Parsed flow definitions, per flow and revision.
     pub definitions: crate::flows::definitions::Definitions,
+    /// Callers, flows and resolved connections at the store's configuration generation.
+    pub config_cache: crate::config_cache::ConfigCache,
     /// Compiled connectors by connector id, with the revision they were compiled from.
     compiled: Mutex<HashMap<ConnectorId, (i64, Arc<CompiledConnector>)>>,
 }
@@ -75,6 +77,7 @@ impl AppState {
             runs_changed: crate::flows::waiters::RunWaiters::default(),
             run_writer,
             definitions: crate::flows::definitions::Definitions::default(),
+            config_cache: crate::config_cache::ConfigCache::default(),
             compiled: Mutex::new(HashMap::new()),
         }
     }

@@ -150,6 +150,17 @@ impl Store {
         Flows::new(self)
     }
 
+    /// The configuration generation: a counter that every change to users, tokens, connectors,
+    /// connections and their secrets, grants and flows increments in its own transaction (database
+    /// triggers, migration 0006), on whichever node it is made. What a node keeps in memory from
+    /// those tables, tagged with the generation read before it was loaded, is current while the
+    /// generation is unchanged.
+    pub async fn config_generation(&self) -> Result<i64> {
+        Ok(dialect::on_db!(&self.db, pool => {
+            sqlx::query_scalar("SELECT value FROM config_generation WHERE id = 1").fetch_one(pool).await?
+        }))
+    }
+
     /// The secret key, or [`StoreError::NoSecretKey`].
     fn secret_key(&self) -> Result<&SecretKey> {
         self.key.as_deref().ok_or(StoreError::NoSecretKey)

@@ -21,10 +21,11 @@ use super::execute::{Answer, RunPlan, Steps, execute_plan};
 use crate::error::ApiError;
 use crate::state::SharedState;
 
-/// Starts a run of `flow` (its current revision, parsed as `definition`) with `trigger` outputs on
-/// this node; returns its id and where its answer will come.
+/// Starts a run of `flow` (its current revision, parsed as `definition`, read at configuration
+/// `generation`) with `trigger` outputs on this node; returns its id and where its answer will come.
 pub fn start(
     state: &SharedState,
+    generation: i64,
     flow: &Flow,
     definition: Arc<Definition>,
     trigger: Value,
@@ -42,6 +43,9 @@ pub fn start(
     let id = lease.run.id.clone();
     let start = state.run_writer.submit(RunWrite::Start { run, now_ms: now });
     let plan = RunPlan {
+        flow_id: flow.id.clone(),
+        revision: flow.revision,
+        generation,
         definition,
         connections: flow.connections.clone(),
         owner: flow.owner_id.clone(),

@@ -19,7 +19,7 @@ use patchbay_engine::{
     TriggerOutputs, resume_flow,
 };
 use patchbay_store::{
-    ActionEntry, ConnectionId, Fence, RunLease, RunStatus as StoredStatus, RunWrite, StoreError, UserId,
+    ActionEntry, ConnectionId, Fence, FlowId, RunLease, RunStatus as StoredStatus, RunWrite, StoreError, UserId,
     Written, now_ms,
 };
 use serde_json::{Value, json};
@@ -33,8 +33,14 @@ use crate::routes::invoke::connection_context;
 use crate::state::SharedState;
 
 /// What a run executes: its revision's definition and connection references, and its flow's owner
-/// and name.
+/// and name; its connections are resolved through the configuration cache at `generation`.
 pub struct RunPlan {
+    /// The flow.
+    pub flow_id: FlowId,
+    /// The revision the run executes.
+    pub revision: i64,
+    /// The configuration generation read before the plan was loaded.
+    pub generation: i64,
     /// The parsed definition.
     pub definition: Arc<Definition>,
     /// Connection reference name → connection id.
@@ -65,6 +71,7 @@ pub enum Answer {
 pub async fn execute(state: &SharedState, lease: RunLease) -> Result<(), ApiError> {
     let store = state.store.flows();
     let run = &lease.run;
+    let generation = state.store.config_generation().await?;
     let flow = store.get(&run.flow_id).await?;
     let (document, connections) = if flow.revision == run.revision {
         (flow.definition, flow.connections)
@@ -81,7 +88,15 @@ pub async fn execute(state: &SharedState, lease: RunLease) -> Result<(), ApiErro
         }
     };
     let entries = store.journal(&run.id).await?;
-    let plan = RunPlan { definition, connections, owner: flow.owner_id, flow_name: flow.name };
+    let plan = RunPlan {
+        flow_id: flow.id,
+        revision: run.revision,
+        generation,
+        definition,
+        connections,
+        owner: flow.owner_id,
+        flow_name: flow.name,
+    };
     execute_plan(state, lease, plan, entries, Steps::default()).await
 }
 
@@ -104,7 +119,7 @@ pub async fn execute_plan(
     steps: Steps,
 ) -> Result<(), ApiError> {
     let run = lease.run.clone();
-    let connections = match resolve_connections(state, &plan.owner, &plan.connections).await {
+    let connections = match cached_connections(state, &plan).await {
         Ok(connections) => connections,
         Err(message) => {
             let error = json!({"code": "ConnectionUnavailable", "message": message});
@@ -234,6 +249,17 @@ async fn fail(
     state.runs_changed.changed(&lease.run.id);
     answer_ended(answer, StoredStatus::Failed, Some(error));
     written_or_taken_over(&lease.run.id, written)
+}
+
+/// The plan's connections, from the configuration cache when they were resolved at its generation.
+async fn cached_connections(state: &SharedState, plan: &RunPlan) -> Result<HashMap<String, FlowConnection>, String> {
+    let key = (plan.flow_id.clone(), plan.revision);
+    if let Some(resolved) = state.config_cache.connections.get(&key, plan.generation) {
+        return Ok(resolved.as_ref().clone());
+    }
+    let resolved = resolve_connections(state, &plan.owner, &plan.connections).await?;
+    state.config_cache.connections.put(key, plan.generation, Arc::new(resolved.clone()));
+    Ok(resolved)
 }
 
 /// The flow's connections by reference name; each must still exist and belong to the flow's owner.

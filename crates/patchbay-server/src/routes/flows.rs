@@ -149,8 +149,19 @@ async fn checked(state: &SharedState, caller: &Caller, body: &FlowBody) -> Resul
 }
 
 /// The caller's flow `id`; anyone else's is not found.
+/// Read through the node's configuration cache at the caller's generation.
 async fn mine(state: &SharedState, caller: &Caller, id: &FlowId) -> Result<Flow, ApiError> {
-    let found = state.store.flows().get(id).await;
+    let generation = caller.1.0;
+    let found = match state.config_cache.flows.get(id, generation) {
+        Some(flow) => Ok(flow),
+        None => {
+            let found = state.store.flows().get(id).await;
+            if let Ok(flow) = &found {
+                state.config_cache.flows.put(id.clone(), generation, flow.clone());
+            }
+            found
+        }
+    };
     owned_by(found, |flow| flow.owner_id == caller.0.id, "flow")
 }
 
@@ -414,7 +425,7 @@ async fn run_now(
         && flow.concurrency.is_none()
         && state.flows.run_worker
     {
-        let (run, answered) = crate::flows::direct::start(&state, &flow, definition, trigger)?;
+        let (run, answered) = crate::flows::direct::start(&state, caller.1.0, &flow, definition, trigger)?;
         match tokio::time::timeout(state.flows.response_timeout, answered).await {
             Ok(Ok(Answer::Response(response))) => return Ok(flow_response(&response)),
             Ok(Ok(Answer::Ended { status, error })) => return Ok(accepted(&run, status, error.as_ref())),
