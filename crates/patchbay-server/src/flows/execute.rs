@@ -19,8 +19,8 @@ use patchbay_engine::{
     TriggerOutputs, resume_flow,
 };
 use patchbay_store::{
-    ActionEntry, ConnectionId, Fence, FlowId, RunLease, RunStatus as StoredStatus, RunWrite, StoreError, UserId,
-    Written, now_ms,
+    ActionEntry, ConnectionId, Fence, FlowId, RunLease, RunStatus as StoredStatus, RunWrite, StoreError,
+    UserId, Written, now_ms,
 };
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot};
@@ -252,7 +252,10 @@ async fn fail(
 }
 
 /// The plan's connections, from the configuration cache when they were resolved at its generation.
-async fn cached_connections(state: &SharedState, plan: &RunPlan) -> Result<HashMap<String, FlowConnection>, String> {
+async fn cached_connections(
+    state: &SharedState,
+    plan: &RunPlan,
+) -> Result<HashMap<String, FlowConnection>, String> {
     let key = (plan.flow_id.clone(), plan.revision);
     if let Some(resolved) = state.config_cache.connections.get(&key, plan.generation) {
         return Ok(resolved.as_ref().clone());
