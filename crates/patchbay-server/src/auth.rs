@@ -3,14 +3,18 @@
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use patchbay_store::people::token_hash;
 use patchbay_store::{Access, ConnectorId, Resource, StoreError, User};
 
+use crate::config_cache::Generation;
 use crate::error::ApiError;
 use crate::state::SharedState;
 
-/// The authenticated caller, from `Authorization: Bearer <token>`; missing or unknown → 401.
+/// The authenticated caller, from `Authorization: Bearer <token>`; missing or unknown → 401. With
+/// the configuration generation read to authenticate it, which the handler's cached reads use
+/// ([`crate::config_cache`]).
 #[derive(Debug, Clone)]
-pub struct Caller(pub User);
+pub struct Caller(pub User, pub Generation);
 
 impl FromRequestParts<SharedState> for Caller {
     type Rejection = ApiError;
@@ -22,8 +26,16 @@ impl FromRequestParts<SharedState> for Caller {
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
             .map(|(_, token)| token.trim())
             .ok_or_else(ApiError::unauthorized)?;
+        let generation = Generation(state.store.config_generation().await?);
+        let hash = token_hash(token);
+        if let Some(user) = state.config_cache.callers.get(&hash, generation.0) {
+            return Ok(Caller(user, generation));
+        }
         match state.store.people().authenticate_token(token).await? {
-            Some(user) => Ok(Caller(user)),
+            Some(user) => {
+                state.config_cache.callers.put(hash, generation.0, user.clone());
+                Ok(Caller(user, generation))
+            }
             None => Err(ApiError::unauthorized()),
         }
     }

@@ -12,6 +12,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod config_cache;
 pub mod error;
 pub mod flows;
 pub mod metrics;

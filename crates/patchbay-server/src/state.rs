@@ -35,6 +35,12 @@ pub struct AppState {
     pub worker_wake: tokio::sync::Notify,
     /// Wakes the callers waiting for a run (it finished or stored its response on this node).
     pub runs_changed: crate::flows::waiters::RunWaiters,
+    /// Commits the writes of the runs this node executes, in groups.
+    pub run_writer: crate::flows::writer::RunWriter,
+    /// Parsed flow definitions, per flow and revision.
+    pub definitions: crate::flows::definitions::Definitions,
+    /// Callers, flows and resolved connections at the store's configuration generation.
+    pub config_cache: crate::config_cache::ConfigCache,
     /// Compiled connectors by connector id, with the revision they were compiled from.
     compiled: Mutex<HashMap<ConnectorId, (i64, Arc<CompiledConnector>)>>,
 }
@@ -56,6 +62,7 @@ impl AppState {
         let rate_limit = crate::rate_limit::RateLimiter::new(500);
         let triggers = crate::triggers::TriggerSettings::default();
         let intake = crate::triggers::Intake::start(store.clone(), triggers.intake_queue);
+        let run_writer = crate::flows::writer::RunWriter::start(store.clone());
         AppState {
             store,
             runtime,
@@ -68,6 +75,9 @@ impl AppState {
             flows: crate::flows::FlowSettings::default(),
             worker_wake: tokio::sync::Notify::new(),
             runs_changed: crate::flows::waiters::RunWaiters::default(),
+            run_writer,
+            definitions: crate::flows::definitions::Definitions::default(),
+            config_cache: crate::config_cache::ConfigCache::default(),
             compiled: Mutex::new(HashMap::new()),
         }
     }

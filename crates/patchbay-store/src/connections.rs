@@ -269,20 +269,24 @@ impl<'a> Connections<'a> {
     /// Opens the secrets of a connection, for the runtime that calls the connector's API.
     pub async fn secrets(self, id: &ConnectionId) -> Result<ConnectionSecrets> {
         let key = self.store.secret_key()?;
-        let (tokens, fields) = on_db!(&self.store.db, pool => {
-            let tokens = sqlx::query("SELECT tokens FROM connections WHERE id = $1")
-                .bind(id.as_str())
-                .fetch_optional(pool)
-                .await?
-                .ok_or_else(|| StoreError::not_found("connection", id))?
-                .opt_blob("tokens")?;
-            let rows = sqlx::query("SELECT name, sealed FROM connection_secrets WHERE connection_id = $1")
-                .bind(id.as_str())
-                .fetch_all(pool)
-                .await?;
-            let fields = rows.iter().map(|row| Ok((row.text("name")?, row.blob("sealed")?))).collect::<Result<Vec<_>>>()?;
-            (tokens, fields)
+        // One statement: the sealed tokens on every row, one row per sealed field (or one without).
+        let rows = on_db!(&self.store.db, pool => {
+            sqlx::query(
+                "SELECT c.tokens, s.name, s.sealed FROM connections c \
+                 LEFT JOIN connection_secrets s ON s.connection_id = c.id WHERE c.id = $1",
+            )
+            .bind(id.as_str())
+            .fetch_all(pool)
+            .await?
+            .iter()
+            .map(|row| Ok((row.opt_blob("tokens")?, row.opt_text("name")?, row.opt_blob("sealed")?)))
+            .collect::<Result<Vec<_>>>()?
         });
+        let Some((tokens, _, _)) = rows.first() else {
+            return Err(StoreError::not_found("connection", id));
+        };
+        let tokens = tokens.clone();
+        let fields = rows.into_iter().filter_map(|(_, name, sealed)| Some((name?, sealed?)));
         let open = |field: &str, sealed: &[u8]| {
             key.decrypt(sealed, &associated_data(id.as_str(), field))
                 .map_err(|source| StoreError::Decrypt { field: format!("{id}/{field}"), source })

@@ -80,8 +80,6 @@ pub(crate) trait Cols {
     fn opt_int(&self, column: &str) -> Result<Option<i64>>;
     /// A non-null flag: BOOLEAN on PostgreSQL, 0/1 INTEGER on SQLite.
     fn flag(&self, column: &str) -> Result<bool>;
-    /// A non-null BLOB / BYTEA column.
-    fn blob(&self, column: &str) -> Result<Vec<u8>>;
     /// A nullable BLOB / BYTEA column.
     fn opt_blob(&self, column: &str) -> Result<Option<Vec<u8>>>;
 }
@@ -104,9 +102,6 @@ macro_rules! impl_cols {
             fn flag(&self, column: &str) -> Result<bool> {
                 Ok(self.try_get(column)?)
             }
-            fn blob(&self, column: &str) -> Result<Vec<u8>> {
-                Ok(self.try_get(column)?)
-            }
             fn opt_blob(&self, column: &str) -> Result<Option<Vec<u8>>> {
                 Ok(self.try_get(column)?)
             }
@@ -125,6 +120,7 @@ pub(crate) const SQLITE_MIGRATIONS: &[MigrationFile] = &[
     (2, "triggers", include_str!("../migrations/sqlite/0002_triggers.sql")),
     (3, "flows", include_str!("../migrations/sqlite/0003_flows.sql")),
     (5, "portal", include_str!("../migrations/sqlite/0005_portal.sql")),
+    (6, "generation", include_str!("../migrations/sqlite/0006_generation.sql")),
 ];
 
 /// The PostgreSQL migrations, in order (the files under `migrations/postgres`).
@@ -133,6 +129,7 @@ pub(crate) const POSTGRES_MIGRATIONS: &[MigrationFile] = &[
     (2, "triggers", include_str!("../migrations/postgres/0002_triggers.sql")),
     (3, "flows", include_str!("../migrations/postgres/0003_flows.sql")),
     (5, "portal", include_str!("../migrations/postgres/0005_portal.sql")),
+    (6, "generation", include_str!("../migrations/postgres/0006_generation.sql")),
 ];
 
 /// A migrator over embedded migration files, checksummed as `sqlx migrate` does.

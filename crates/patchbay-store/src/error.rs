@@ -140,7 +140,7 @@ impl StoreError {
     }
 
     /// A [`StoreError::Invalid`] for `field`.
-    pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+    pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
         Self::Invalid { field, reason: reason.into() }
     }
 }

@@ -113,7 +113,7 @@ macro_rules! ordered_id {
     ($name:ident, $prefix:literal) => {
         impl $name {
             /// A new identifier that sorts after those made in earlier milliseconds.
-            pub(crate) fn ordered(now_ms: i64) -> Result<Self> {
+            pub fn ordered(now_ms: i64) -> Result<Self> {
                 let millis = now_ms.clamp(0, (1 << 48) - 1);
                 Ok(Self(format!(concat!($prefix, "{:012x}{}"), millis, hex(&random_bytes::<10>()?))))
             }

@@ -51,7 +51,10 @@ pub use connections::{Connection, ConnectionSecrets, ConnectionStatus, Connectio
 pub use connectors::{Connector, ConnectorPackage, ConnectorRevision, Connectors, RevisionInfo};
 pub use dialect::Backend;
 pub use error::{Result, StoreError};
-pub use flows::{ActionEntry, Flow, FlowRevision, Flows, NewFlow, Run, RunLease, RunStatus};
+pub use flows::{
+    ActionEntry, Fence, Flow, FlowRevision, Flows, NewFlow, Run, RunLease, RunStatus, RunWrite, StartRun,
+    Written,
+};
 pub use ids::{
     ConnectionId, ConnectorId, EnvironmentId, EventId, FlowId, RunId, SubscriptionId, TokenId, TriggerId,
     UserId, now_ms,
@@ -153,6 +156,17 @@ impl Store {
     /// Flows: revisions, durable runs, the run queue with its leases, and each run's journal.
     pub fn flows(&self) -> Flows<'_> {
         Flows::new(self)
+    }
+
+    /// The configuration generation: a counter that every change to users, tokens, connectors,
+    /// connections and their secrets, grants and flows increments in its own transaction (database
+    /// triggers, migration 0006), on whichever node it is made. What a node keeps in memory from
+    /// those tables, tagged with the generation read before it was loaded, is current while the
+    /// generation is unchanged.
+    pub async fn config_generation(&self) -> Result<i64> {
+        Ok(dialect::on_db!(&self.db, pool => {
+            sqlx::query_scalar("SELECT value FROM config_generation WHERE id = 1").fetch_one(pool).await?
+        }))
     }
 
     /// The secret key, or [`StoreError::NoSecretKey`].

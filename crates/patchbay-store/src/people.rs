@@ -171,7 +171,7 @@ fn token_from(row: &impl Cols) -> Result<ApiToken> {
 }
 
 /// The stored form of a token: hexadecimal SHA-256 of the whole plaintext.
-pub(crate) fn token_hash(plaintext: &str) -> String {
+pub fn token_hash(plaintext: &str) -> String {
     hex(&Sha256::digest(plaintext.as_bytes()))
 }
 

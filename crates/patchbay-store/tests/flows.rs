@@ -11,8 +11,9 @@ use std::time::Duration;
 
 use common::{Seed, TestDb, contains, seed};
 use patchbay_store::{
-    ActionEntry, ConnectionStatus, ConnectorPackage, Flow, FlowId, NewConnection, NewFlow, NewTrigger,
-    Notification, Run, RunLease, RunStatus, Store, StoreError, Trigger, TriggerKind, now_ms,
+    ActionEntry, ConnectionStatus, ConnectorPackage, Fence, Flow, FlowId, NewConnection, NewFlow, NewTrigger,
+    Notification, Run, RunId, RunLease, RunStatus, RunWrite, StartRun, Store, StoreError, Trigger,
+    TriggerKind, Written, now_ms,
 };
 use serde_json::{Map, Value, json};
 
@@ -656,6 +657,77 @@ store_test!(the_journal_upserts_in_first_recorded_order_behind_the_fence, |db| {
     flows.finish_run(&lease, RunStatus::Cancelled, None, None).await.unwrap();
     assert!(is_lease_lost(flows.record_action(&lease, &entry("After", "Succeeded", json!(1))).await));
     assert_eq!(flows.journal(&run.id).await.unwrap().len(), 4, "nothing after the end, nothing forged");
+});
+
+store_test!(a_batch_of_run_writes_commits_together_and_each_write_fails_alone, |db| {
+    let f = fixture(&db).await;
+    let flows = f.store.flows();
+    let flow = f.enabled_flow("Batched", None).await;
+    let now = now_ms();
+    let start = |n: i64| StartRun {
+        id: RunId::ordered(now + n).unwrap(),
+        flow_id: flow.id.clone(),
+        revision: flow.revision,
+        trigger: json!({"headers": {}, "body": {"n": n}}),
+        node: "node-a".into(),
+        lease_ms: LEASE,
+    };
+    let (first, second) = (start(1), start(2));
+    let (lease, other) = (first.lease(now), second.lease(now));
+    let forged = Fence { run: other.run.id.clone(), token: 7 };
+    let writes = vec![
+        RunWrite::Start { run: first, now_ms: now },
+        RunWrite::Start { run: second, now_ms: now },
+        RunWrite::Record(Fence::from(&lease), entry("Compose", "Succeeded", json!("one"))),
+        RunWrite::Record(forged, entry("Forged", "Succeeded", json!(1))),
+        RunWrite::Record(Fence::from(&lease), entry("", "Succeeded", json!(1))),
+        RunWrite::Respond(Fence::from(&lease), json!({"statusCode": 201, "body": "made"})),
+        RunWrite::Finish {
+            fence: Fence::from(&lease),
+            status: RunStatus::Running,
+            error: None,
+            outputs: None,
+        },
+        RunWrite::Finish {
+            fence: Fence::from(&lease),
+            status: RunStatus::Succeeded,
+            error: None,
+            outputs: Some(json!({"ok": 1})),
+        },
+        RunWrite::Record(Fence::from(&lease), entry("Late", "Succeeded", json!(1))),
+    ];
+    let outcomes = flows.write_runs(&writes).await.unwrap();
+    assert_eq!(outcomes.len(), writes.len());
+    assert!(
+        matches!(&outcomes[0], Ok(Written::Started(run)) if run.status == RunStatus::Running && run.attempts == 1)
+    );
+    assert!(matches!(&outcomes[1], Ok(Written::Started(_))));
+    assert!(matches!(outcomes[2], Ok(Written::Recorded { cancel_requested: false })));
+    assert!(matches!(outcomes[3], Err(StoreError::LeaseLost { .. })), "a wrong token writes nothing");
+    assert!(matches!(outcomes[4], Err(StoreError::Invalid { .. })), "an empty key is refused alone");
+    assert!(matches!(outcomes[5], Ok(Written::Responded)));
+    assert!(matches!(outcomes[6], Err(StoreError::Invalid { .. })), "Running is no end");
+    assert!(matches!(&outcomes[7], Ok(Written::Finished(run)) if run.status == RunStatus::Succeeded));
+    assert!(matches!(outcomes[8], Err(StoreError::LeaseLost { .. })), "nothing after the end");
+    let done = flows.get_run(&lease.run.id).await.unwrap();
+    assert_eq!(done.response, Some(json!({"statusCode": 201, "body": "made"})));
+    assert_eq!(done.outputs, Some(json!({"ok": 1})));
+    let journal = flows.journal(&lease.run.id).await.unwrap();
+    assert_eq!(journal.iter().map(|e| e.key.as_str()).collect::<Vec<_>>(), ["Compose"]);
+    assert!(flows.journal(&other.run.id).await.unwrap().is_empty());
+    let running = flows.get_run(&other.run.id).await.unwrap();
+    assert_eq!((running.status, running.lease_owner.as_deref()), (RunStatus::Running, Some("node-a")));
+
+    // A started run is the node's until its lease runs out; then any node takes it over.
+    let later = now + LEASE + 1;
+    let taken = flows.claim_runs("node-b", later, LEASE, 10).await.unwrap();
+    assert_eq!(ids(&taken), [other.run.id.to_string()]);
+    assert_eq!(taken[0].token, 2, "the take-over's token fences the first node out");
+
+    // A disabled flow starts no run.
+    flows.set_enabled(&flow.id, false).await.unwrap();
+    let refused = flows.start_run(start(3)).await;
+    assert!(matches!(refused, Err(StoreError::Invalid { .. })), "{refused:?}");
 });
 
 store_test!(cancel_acts_on_each_state, |db| {

@@ -16,6 +16,7 @@ use patchbay_runtime::{Call, Outcome, Runtime, WireRequest};
 use serde_json::{Map, Value, json};
 
 /// One connection a flow refers to, ready for the pipeline.
+#[derive(Clone)]
 pub struct FlowConnection {
     /// The connector, compiled.
     pub connector: Arc<CompiledConnector>,

@@ -1,13 +1,14 @@
-//! One claimed run: load the revision it started on, resolve the flow's connections, replay the
-//! stored journal and go on (`resume_flow`), writing each action's record to the store as it
-//! finishes; then finish the run, or park it until its wake time. The lease is renewed while the
-//! run executes; a lost lease (another node took the run over) stops this node's writes, which the
-//! store refuses anyway.
+//! One run under this node's lease: load the revision it started on, resolve the flow's
+//! connections, replay the stored journal and go on (`resume_flow`), handing each action's record to
+//! the node's [`RunWriter`] as it finishes; then finish the run, or park it until its wake time.
+//! The lease is renewed while the run executes; a lost lease (another node took the run over) stops
+//! this node's writes, which the store refuses anyway.
 //!
-//! Choices: records are written by one task in the order they come, just after each action ends, so
-//! a crash between an action's end and its record makes it run again on resume (at least once; the
-//! idempotency headers let backends make it exactly once). A `Response` is stored as soon as its
-//! action succeeds, so the caller of a `Request` trigger is answered before the run ends.
+//! Choices: records are handed over in the order they come, just after each action ends, and
+//! committed with those of the node's other runs (group commit); a crash before the commit makes
+//! the action run again on resume (at least once; the idempotency headers let backends make it
+//! exactly once). A `Response` is stored together with its action's record, and the caller of a
+//! `Request` trigger is answered once it is committed, before the run ends.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -17,66 +18,150 @@ use patchbay_engine::{
     ActionKind, ActionRecord, ActionStatus, Definition, MemoryJournal, RunObserver, RunOutcome, RunStatus,
     TriggerOutputs, resume_flow,
 };
-use patchbay_store::{ConnectionId, RunLease, RunStatus as StoredStatus, StoreError, now_ms};
+use patchbay_store::{
+    ActionEntry, ConnectionId, Fence, FlowId, RunLease, RunStatus as StoredStatus, RunWrite, StoreError,
+    UserId, Written, now_ms,
+};
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use super::env::{FlowConnection, PipelineEnv};
 use super::journal;
+use super::writer::{Pending, RunWriter};
 use crate::error::ApiError;
 use crate::routes::invoke::connection_context;
 use crate::state::SharedState;
 
-/// Executes the run under `lease` until it finishes or parks.
+/// What a run executes: its revision's definition and connection references, and its flow's owner
+/// and name; its connections are resolved through the configuration cache at `generation`.
+pub struct RunPlan {
+    /// The flow.
+    pub flow_id: FlowId,
+    /// The revision the run executes.
+    pub revision: i64,
+    /// The configuration generation read before the plan was loaded.
+    pub generation: i64,
+    /// The parsed definition.
+    pub definition: Arc<Definition>,
+    /// Connection reference name → connection id.
+    pub connections: Value,
+    /// The flow's owner; every connection must be theirs.
+    pub owner: UserId,
+    /// The flow's name (`workflow().name`).
+    pub flow_name: String,
+}
+
+/// How a run's caller is answered, when one waits on this node (a `Request` trigger run directly).
+#[derive(Debug)]
+pub enum Answer {
+    /// The `Response` action's response, committed.
+    Response(Value),
+    /// The run ended without a response.
+    Ended {
+        /// Its status.
+        status: StoredStatus,
+        /// Its error, if it failed.
+        error: Option<Value>,
+    },
+    /// The run could not start (the flow was disabled or deleted meanwhile).
+    Refused(StoreError),
+}
+
+/// Executes the run under `lease`, claimed from the queue, until it finishes or parks.
 pub async fn execute(state: &SharedState, lease: RunLease) -> Result<(), ApiError> {
     let store = state.store.flows();
-    let run = lease.run.clone();
+    let run = &lease.run;
+    let generation = state.store.config_generation().await?;
     let flow = store.get(&run.flow_id).await?;
-    let revision = store.revision(&run.flow_id, run.revision).await?;
-    let definition = match Definition::parse(&revision.definition) {
+    let (document, connections) = if flow.revision == run.revision {
+        (flow.definition, flow.connections)
+    } else {
+        let revision = store.revision(&run.flow_id, run.revision).await?;
+        (revision.definition, revision.connections)
+    };
+    let definition = match state.definitions.get(&run.flow_id, run.revision, &document) {
         Ok(definition) => definition,
         Err(error) => {
             let messages: Vec<String> = error.diagnostics.iter().map(ToString::to_string).collect();
             let error = json!({"code": "InvalidDefinition", "message": messages.join("; ")});
-            store.finish_run(&lease, StoredStatus::Failed, Some(&error), None).await?;
-            state.runs_changed.changed(&run.id);
-            return Ok(());
+            return fail(state, &lease, error, None).await;
         }
     };
-    let connections = match resolve_connections(state, &flow.owner_id, &revision.connections).await {
+    let entries = store.journal(&run.id).await?;
+    let plan = RunPlan {
+        flow_id: flow.id,
+        revision: run.revision,
+        generation,
+        definition,
+        connections,
+        owner: flow.owner_id,
+        flow_name: flow.name,
+    };
+    execute_plan(state, lease, plan, entries, Steps::default()).await
+}
+
+/// What a run started by this node itself brings along: the pending write of its start (checked
+/// before anything else is trusted), and the caller waiting for its answer.
+#[derive(Default)]
+pub struct Steps {
+    /// The start of the run, handed to the writer just before.
+    pub start: Option<Pending>,
+    /// The caller waiting for the run's `Response`.
+    pub answer: Option<oneshot::Sender<Answer>>,
+}
+
+/// Executes `plan` under `lease`, replaying `entries` (the run's journal so far).
+pub async fn execute_plan(
+    state: &SharedState,
+    lease: RunLease,
+    plan: RunPlan,
+    entries: Vec<ActionEntry>,
+    steps: Steps,
+) -> Result<(), ApiError> {
+    let run = lease.run.clone();
+    let connections = match cached_connections(state, &plan).await {
         Ok(connections) => connections,
         Err(message) => {
             let error = json!({"code": "ConnectionUnavailable", "message": message});
-            store.finish_run(&lease, StoredStatus::Failed, Some(&error), None).await?;
-            state.runs_changed.changed(&run.id);
-            return Ok(());
+            if let Some(start) = steps.start
+                && let Err(error) = start.outcome().await
+            {
+                return refuse(steps.answer, error);
+            }
+            return fail(state, &lease, error, steps.answer).await;
         }
     };
     let mut runtime = state.runtime.clone();
     runtime.options.wait_for_completion = false;
-    let env = PipelineEnv::new(runtime, connections).for_run(run.id.as_str(), &flow.name);
+    let env = PipelineEnv::new(runtime, connections).for_run(run.id.as_str(), &plan.flow_name);
     let cancel = env.cancel_flag();
     if run.cancel_requested {
         cancel.store(true, Ordering::Relaxed);
     }
-    let entries = store.journal(&run.id).await?;
     let mut replay = MemoryJournal::new(entries.iter().filter_map(journal::record));
     if let Some(started) = run.started_ms {
         replay = replay.with_run_started(journal::time(started));
     }
-    let responses = response_actions(&definition);
-    let (records, writer) = spawn_writer(state.clone(), lease.clone(), cancel.clone(), responses);
+    let (acks, receiver) = mpsc::unbounded_channel();
+    if let Some(start) = steps.start {
+        let _ = acks.send(Ack::Start(start));
+    }
+    let acknowledged =
+        tokio::spawn(read_acks(state.clone(), run.id.clone(), cancel.clone(), receiver, steps.answer));
     let renewer = spawn_renewer(state.clone(), lease.clone(), cancel.clone());
     let trigger = TriggerOutputs {
         headers: run.trigger["headers"].as_object().cloned().unwrap_or_default(),
         body: run.trigger["body"].clone(),
     };
-    let observer = ChannelObserver(records);
-    let outcome = resume_flow(&definition, trigger, &env, &observer, &replay).await;
+    let observer = WriteObserver {
+        writer: state.run_writer.clone(),
+        fence: Fence::from(&lease),
+        responses: response_actions(&plan.definition),
+        acks,
+    };
+    let outcome = resume_flow(&plan.definition, trigger, &env, &observer, &replay).await;
     drop(observer);
-    let _ = writer.await;
-    renewer.abort();
-    let written = match outcome {
+    let (written, status, error) = match outcome {
         RunOutcome::Finished(record) => {
             let status = match record.status {
                 RunStatus::Succeeded => StoredStatus::Succeeded,
@@ -84,20 +169,100 @@ pub async fn execute(state: &SharedState, lease: RunLease) -> Result<(), ApiErro
                 RunStatus::Cancelled => StoredStatus::Cancelled,
                 RunStatus::Skipped => StoredStatus::Skipped,
             };
-            let outputs = Value::Object(record.outputs.clone());
-            store.finish_run(&lease, status, record.error.as_ref(), Some(&outputs)).await.map(|_| ())
+            let finish = state.run_writer.submit(RunWrite::Finish {
+                fence: Fence::from(&lease),
+                status,
+                error: record.error.clone(),
+                outputs: Some(Value::Object(record.outputs)),
+            });
+            (finish.outcome().await.map(drop), status, record.error)
         }
-        RunOutcome::Parked { wake } => store.suspend_run(&lease, wake.timestamp_millis()).await.map(|_| ()),
+        RunOutcome::Parked { wake } => {
+            let answer = acknowledged.await.ok().flatten();
+            let parked = state.store.flows().suspend_run(&lease, wake.timestamp_millis()).await;
+            renewer.abort();
+            state.runs_changed.changed(&run.id);
+            // A parked run's caller waits on in the store (it may go on on another node); a run
+            // cancelled while it parked ended.
+            if let Ok(parked) = &parked
+                && parked.status.is_finished()
+            {
+                answer_ended(answer, parked.status, None);
+            }
+            return written_or_taken_over(&run.id, parked.map(drop));
+        }
     };
+    let answer = acknowledged.await.ok().flatten();
+    renewer.abort();
     state.runs_changed.changed(&run.id);
+    answer_ended(answer, status, error);
+    written_or_taken_over(&run.id, written)
+}
+
+/// A write's outcome as the run's result: a lost lease means another node took the run over.
+fn written_or_taken_over(
+    run: &patchbay_store::RunId,
+    written: Result<(), StoreError>,
+) -> Result<(), ApiError> {
     match written {
         Ok(()) => Ok(()),
         Err(StoreError::LeaseLost { .. }) => {
-            tracing::warn!(run = %run.id, "the run was taken over by another node; its outcome there counts");
+            tracing::warn!(%run, "the run was taken over by another node; its outcome there counts");
             Ok(())
         }
         Err(error) => Err(error.into()),
     }
+}
+
+/// Tells a waiting caller, if one is still waiting, how the run ended.
+fn answer_ended(answer: Option<oneshot::Sender<Answer>>, status: StoredStatus, error: Option<Value>) {
+    if let Some(answer) = answer {
+        let _ = answer.send(Answer::Ended { status, error });
+    }
+}
+
+/// Tells a waiting caller that the run could not start.
+fn refuse(answer: Option<oneshot::Sender<Answer>>, error: StoreError) -> Result<(), ApiError> {
+    match answer {
+        Some(answer) => {
+            let _ = answer.send(Answer::Refused(error));
+            Ok(())
+        }
+        None => Err(error.into()),
+    }
+}
+
+/// Ends the run as failed with `error` before any action ran.
+async fn fail(
+    state: &SharedState,
+    lease: &RunLease,
+    error: Value,
+    answer: Option<oneshot::Sender<Answer>>,
+) -> Result<(), ApiError> {
+    let write = RunWrite::Finish {
+        fence: Fence::from(lease),
+        status: StoredStatus::Failed,
+        error: Some(error.clone()),
+        outputs: None,
+    };
+    let written = state.run_writer.write(write).await.map(drop);
+    state.runs_changed.changed(&lease.run.id);
+    answer_ended(answer, StoredStatus::Failed, Some(error));
+    written_or_taken_over(&lease.run.id, written)
+}
+
+/// The plan's connections, from the configuration cache when they were resolved at its generation.
+async fn cached_connections(
+    state: &SharedState,
+    plan: &RunPlan,
+) -> Result<HashMap<String, FlowConnection>, String> {
+    let key = (plan.flow_id.clone(), plan.revision);
+    if let Some(resolved) = state.config_cache.connections.get(&key, plan.generation) {
+        return Ok(resolved.as_ref().clone());
+    }
+    let resolved = resolve_connections(state, &plan.owner, &plan.connections).await?;
+    state.config_cache.connections.put(key, plan.generation, Arc::new(resolved.clone()));
+    Ok(resolved)
 }
 
 /// The flow's connections by reference name; each must still exist and belong to the flow's owner.
@@ -132,44 +297,76 @@ pub(crate) fn response_actions(definition: &Definition) -> Vec<String> {
         .collect()
 }
 
-/// Hands each finished action's record to the writer task.
-struct ChannelObserver(mpsc::UnboundedSender<ActionRecord>);
+/// A write of the run handed to the writer, whose outcome the run reads in turn.
+enum Ack {
+    /// The run's start (a run this node started itself).
+    Start(Pending),
+    /// An action's record.
+    Record(Pending),
+    /// The run's `Response`, with its value for the waiting caller.
+    Respond(Pending, Value),
+}
 
-impl RunObserver for ChannelObserver {
+/// Hands each finished action's record (and a `Response`) to the node's writer.
+struct WriteObserver {
+    writer: RunWriter,
+    fence: Fence,
+    responses: Vec<String>,
+    acks: mpsc::UnboundedSender<Ack>,
+}
+
+impl RunObserver for WriteObserver {
     fn action_finished(&self, record: &ActionRecord) {
-        let _ = self.0.send(record.clone());
+        let written = self.writer.submit(RunWrite::Record(self.fence.clone(), journal::entry(record)));
+        let _ = self.acks.send(Ack::Record(written));
+        if record.status == ActionStatus::Succeeded && self.responses.contains(&record.name) {
+            let response = journal::response_of(&record.inputs);
+            let written = self.writer.submit(RunWrite::Respond(self.fence.clone(), response.clone()));
+            let _ = self.acks.send(Ack::Respond(written, response));
+        }
     }
 }
 
-/// The task that writes records in order; it raises `cancel` when the store says a cancel was
-/// requested or the lease is lost, and stores a `Response` as soon as it is recorded.
-fn spawn_writer(
+/// Reads the outcomes of the run's writes in order: raises `cancel` when the store says a cancel
+/// was requested, the lease is lost or a write failed; answers the waiting caller once the
+/// `Response` is committed. Returns the caller's sender when it was not answered.
+async fn read_acks(
     state: SharedState,
-    lease: RunLease,
+    run: patchbay_store::RunId,
     cancel: Arc<AtomicBool>,
-    responses: Vec<String>,
-) -> (mpsc::UnboundedSender<ActionRecord>, tokio::task::JoinHandle<()>) {
-    let (sender, mut receiver) = mpsc::unbounded_channel::<ActionRecord>();
-    let task = tokio::spawn(async move {
-        let store = state.store.flows();
-        while let Some(record) = receiver.recv().await {
-            match store.record_action(&lease, &journal::entry(&record)).await {
-                Ok(true) => cancel.store(true, Ordering::Relaxed),
-                Ok(false) => {}
+    mut acks: mpsc::UnboundedReceiver<Ack>,
+    mut answer: Option<oneshot::Sender<Answer>>,
+) -> Option<oneshot::Sender<Answer>> {
+    while let Some(ack) = acks.recv().await {
+        let (outcome, response) = match ack {
+            Ack::Start(pending) => match pending.outcome().await {
+                Ok(_) => continue,
                 Err(error) => {
-                    tracing::warn!(run = %lease.run.id, %error, "could not record an action; stopping the run here");
                     cancel.store(true, Ordering::Relaxed);
+                    let _ = refuse(answer.take(), error);
+                    continue;
+                }
+            },
+            Ack::Record(pending) => (pending.outcome().await, None),
+            Ack::Respond(pending, response) => (pending.outcome().await, Some(response)),
+        };
+        match (outcome, response) {
+            (Ok(Written::Recorded { cancel_requested: true }), _) => cancel.store(true, Ordering::Relaxed),
+            (Ok(Written::Responded), Some(response)) => {
+                state.runs_changed.changed(&run);
+                if let Some(answer) = answer.take() {
+                    let _ = answer.send(Answer::Response(response));
                 }
             }
-            if record.status == ActionStatus::Succeeded && responses.contains(&record.name) {
-                let response = journal::response_of(&record.inputs);
-                if store.set_response(&lease, &response).await.is_ok() {
-                    state.runs_changed.changed(&lease.run.id);
+            (Ok(_), _) => {}
+            (Err(error), _) => {
+                if !cancel.swap(true, Ordering::Relaxed) {
+                    tracing::warn!(%run, %error, "could not record an action; stopping the run here");
                 }
             }
         }
-    });
-    (sender, task)
+    }
+    answer
 }
 
 /// Renews the lease every third of its length while the run executes.

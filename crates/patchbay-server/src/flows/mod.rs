@@ -7,6 +7,8 @@
 //! ([`execute`]). A `Wait` or a long-running (202) connector action parks the run: no task holds it
 //! until its wake time, a stored row ([`worker`]).
 
+pub mod definitions;
+pub mod direct;
 pub mod env;
 pub mod execute;
 pub mod journal;
@@ -15,5 +17,6 @@ pub mod settings;
 pub mod waiters;
 pub mod wiring;
 pub mod worker;
+pub mod writer;
 
 pub use settings::FlowSettings;

@@ -12,6 +12,7 @@ use patchbay_store::User;
 use serde::Deserialize;
 
 use crate::auth::Caller;
+use crate::config_cache::Generation;
 use crate::portal::csrf::Posted;
 use crate::portal::page::{PortalError, html, see_other};
 use crate::state::SharedState;
@@ -32,6 +33,8 @@ pub struct Signed {
     pub csrf: String,
     /// The session cookie's value (to end the session).
     cookie: String,
+    /// The configuration generation read before the session (see [`crate::config_cache`]).
+    generation: Generation,
 }
 
 impl std::fmt::Debug for Signed {
@@ -43,7 +46,7 @@ impl std::fmt::Debug for Signed {
 impl Signed {
     /// The same person as the JSON API's caller, for calling its logic.
     pub fn caller(&self) -> Caller {
-        Caller(self.user.clone())
+        Caller(self.user.clone(), self.generation)
     }
 }
 
@@ -60,8 +63,9 @@ impl FromRequestParts<SharedState> for Signed {
             _ => "/portal/connectors".to_owned(),
         };
         let Some(cookie) = session_cookie(parts) else { return Err(PortalError::SignIn { next }) };
+        let generation = Generation(state.store.config_generation().await?);
         match state.store.portal_sessions().find(&cookie).await? {
-            Some(session) => Ok(Signed { user: session.user, csrf: session.csrf, cookie }),
+            Some(session) => Ok(Signed { user: session.user, csrf: session.csrf, cookie, generation }),
             None => Err(PortalError::SignIn { next }),
         }
     }

@@ -10,7 +10,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use patchbay_engine::{Definition, TriggerKind};
-use patchbay_store::{ActionEntry, ConnectionId, Flow, FlowId, NewFlow, Run, RunId, StoreError};
+use patchbay_store::{ActionEntry, ConnectionId, Flow, FlowId, NewFlow, Run, RunId, RunStatus, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use utoipa::{IntoParams, ToSchema};
@@ -19,6 +19,7 @@ use utoipa_axum::routes;
 
 use crate::auth::{Caller, owned_by};
 use crate::error::{ApiError, Body};
+use crate::flows::execute::{Answer, response_actions};
 use crate::flows::wiring;
 use crate::state::SharedState;
 
@@ -148,8 +149,19 @@ async fn checked(state: &SharedState, caller: &Caller, body: &FlowBody) -> Resul
 }
 
 /// The caller's flow `id`; anyone else's is not found.
+/// Read through the node's configuration cache at the caller's generation.
 async fn mine(state: &SharedState, caller: &Caller, id: &FlowId) -> Result<Flow, ApiError> {
-    let found = state.store.flows().get(id).await;
+    let generation = caller.1.0;
+    let found = match state.config_cache.flows.get(id, generation) {
+        Some(flow) => Ok(flow),
+        None => {
+            let found = state.store.flows().get(id).await;
+            if let Ok(flow) = &found {
+                state.config_cache.flows.put(id.clone(), generation, flow.clone());
+            }
+            found
+        }
+    };
     owned_by(found, |flow| flow.owner_id == caller.0.id, "flow")
 }
 
@@ -310,6 +322,7 @@ async fn remove(
     let flow = mine(&state, &caller, &id).await?;
     wiring::unwire(&state, &flow).await?;
     state.store.flows().delete(&id).await?;
+    state.definitions.forget(&id);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -405,32 +418,57 @@ async fn run_now(
     };
     let key = headers.get("idempotency-key").and_then(|value| value.to_str().ok());
     let trigger = json!({"headers": request_headers(&headers), "body": body});
-    let (run, _) = state.store.flows().enqueue(&id, flow.revision, &trigger, key).await?;
-    state.worker_wake.notify_one();
     // Without a `Response` action the caller is answered at once, as Logic Apps does.
-    let responds = Definition::parse(&flow.definition)
-        .is_ok_and(|definition| !crate::flows::execute::response_actions(&definition).is_empty());
-    if !responds {
-        let answer = json!({"runId": run.id, "status": run.status});
-        return Ok((StatusCode::ACCEPTED, Json(answer)).into_response());
-    }
+    let definition = state.definitions.get(&flow.id, flow.revision, &flow.definition).ok();
+    let responds = definition.as_ref().is_some_and(|definition| !response_actions(definition).is_empty());
     let deadline = Instant::now() + state.flows.response_timeout;
-    let watch = state.runs_changed.watch(&run.id);
+    let run = if let Some(definition) = definition
+        && responds
+        && key.is_none()
+        && flow.concurrency.is_none()
+        && state.flows.run_worker
+    {
+        let (run, answered) = crate::flows::direct::start(&state, caller.1.0, &flow, definition, trigger)?;
+        match tokio::time::timeout(state.flows.response_timeout, answered).await {
+            Ok(Ok(Answer::Response(response))) => return Ok(flow_response(&response)),
+            Ok(Ok(Answer::Ended { status, error })) => return Ok(accepted(&run, status, error.as_ref())),
+            Ok(Ok(Answer::Refused(error))) => return Err(error.into()),
+            Err(_) => return Ok(accepted(&run, RunStatus::Running, None)),
+            // It parked: it goes on when it wakes, on any node; wait for it in the store.
+            Ok(Err(_)) => run,
+        }
+    } else {
+        let (run, _) = state.store.flows().enqueue(&id, flow.revision, &trigger, key).await?;
+        state.worker_wake.notify_one();
+        if !responds {
+            return Ok(accepted(&run.id, run.status, None));
+        }
+        run.id
+    };
+    let watch = state.runs_changed.watch(&run);
     loop {
         let changed = watch.wake().notified();
-        let current = state.store.flows().get_run(&run.id).await?;
+        let current = state.store.flows().get_run(&run).await?;
         if let Some(response) = &current.response {
             return Ok(flow_response(response));
         }
         let now = Instant::now();
         if current.status.is_finished() || now >= deadline {
-            let answer = json!({"runId": current.id, "status": current.status, "error": current.error});
-            return Ok((StatusCode::ACCEPTED, Json(answer)).into_response());
+            return Ok(accepted(&current.id, current.status, current.error.as_ref()));
         }
         // Runs executed on this node wake the wait; those of other nodes are seen within 200 ms.
         let pause = (deadline - now).min(std::time::Duration::from_millis(200));
         let _ = tokio::time::timeout(pause, changed).await;
     }
+}
+
+/// `202` with the run's id, status and error: the caller was not answered by a `Response`.
+fn accepted(run: &RunId, status: RunStatus, error: Option<&Value>) -> Response {
+    let answer = match error {
+        Some(error) => json!({"runId": run, "status": status, "error": error}),
+        None => json!({"runId": run, "status": status}),
+    };
+    (StatusCode::ACCEPTED, Json(answer)).into_response()
 }
 
 /// Request headers a flow sees (`triggerOutputs()['headers']`), credentials left out.

@@ -5,14 +5,10 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::queue::RunLease;
-use super::{Flows, opt_json, opt_json_text};
-use crate::dialect::{Backend, Cols, on_db};
+use super::{Flows, opt_json};
+use crate::dialect::{Cols, on_db};
 use crate::error::{Result, StoreError};
 use crate::ids::RunId;
-
-/// The longest action key, in characters.
-const MAX_KEY_CHARS: usize = 1000;
 
 /// One action of a run, as recorded.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -60,9 +56,10 @@ macro_rules! record_sql {
         )
     };
 }
+pub(super) use record_sql;
 
 /// `value` as it is (keys must match exactly), refused when empty or longer than `max` characters.
-fn check_text<'a>(field: &'static str, value: &'a str, max: usize) -> Result<&'a str> {
+pub(super) fn check_text<'a>(field: &'static str, value: &'a str, max: usize) -> Result<&'a str> {
     if value.is_empty() || value.chars().count() > max {
         return Err(StoreError::invalid(field, format!("must be 1 to {max} characters")));
     }
@@ -87,45 +84,6 @@ fn entry_from(row: &impl Cols) -> Result<ActionEntry> {
 }
 
 impl Flows<'_> {
-    /// Records an action of the leased run in one statement: inserted the first time its key is
-    /// seen (which fixes its place in the journal), replaced after that. Returns whether a cancel
-    /// of the run was requested (finish it as `Cancelled`). [`StoreError::LeaseLost`], with
-    /// nothing written, when the lease is no longer the run's.
-    pub async fn record_action(self, lease: &RunLease, entry: &ActionEntry) -> Result<bool> {
-        let key = check_text("action key", &entry.key, MAX_KEY_CHARS)?;
-        let name = check_text("action name", &entry.name, MAX_KEY_CHARS)?;
-        let status = check_text("action status", &entry.status, 100)?;
-        let sql = match self.store.backend() {
-            Backend::Sqlite => record_sql!(""),
-            Backend::Postgres => record_sql!(" FOR SHARE"),
-        };
-        let (iteration, inputs, outputs) = (
-            serde_json::to_string(&entry.iteration)?,
-            serde_json::to_string(&entry.inputs)?,
-            serde_json::to_string(&entry.outputs)?,
-        );
-        let (error, pending) = (opt_json_text(entry.error.as_ref())?, opt_json_text(entry.pending.as_ref())?);
-        let recorded: Option<bool> = on_db!(&self.store.db, pool => {
-            sqlx::query_scalar(sql)
-                .bind(lease.run.id.as_str())
-                .bind(lease.token)
-                .bind(key)
-                .bind(name)
-                .bind(&iteration)
-                .bind(status)
-                .bind(&inputs)
-                .bind(&outputs)
-                .bind(error.as_deref())
-                .bind(entry.started_ms)
-                .bind(entry.ended_ms)
-                .bind(entry.attempts)
-                .bind(pending.as_deref())
-                .fetch_optional(pool)
-                .await?
-        });
-        recorded.ok_or_else(|| StoreError::LeaseLost { id: lease.run.id.to_string() })
-    }
-
     /// The journal of a run: its actions in the order they were first recorded.
     pub async fn journal(self, run: &RunId) -> Result<Vec<ActionEntry>> {
         on_db!(&self.store.db, pool => {

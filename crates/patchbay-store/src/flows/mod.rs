@@ -4,6 +4,7 @@
 //! of actions ([`ActionEntry`]), which lets a resumed run skip the actions that already finished;
 //! and the step that turns a flow's trigger events into runs exactly once.
 
+mod batch;
 mod claim;
 mod events;
 mod journal;
@@ -18,6 +19,7 @@ use crate::dialect::{Cols, in_tx, on_db};
 use crate::error::{Result, StoreError, unique_as_exists};
 use crate::ids::{EnvironmentId, FlowId, TriggerId, UserId, check_name, name_key, now_ms};
 
+pub use batch::{Fence, RunWrite, StartRun, Written};
 pub use claim::MAX_CLAIM_RUNS;
 pub use events::MAX_EVENTS_PER_CALL;
 pub use journal::ActionEntry;

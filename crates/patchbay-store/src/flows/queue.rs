@@ -4,10 +4,8 @@
 //! response, renew, suspend, finish) presents it: a worker whose run was taken over, suspended or
 //! finished gets [`StoreError::LeaseLost`] and writes nothing.
 
-use serde_json::Value;
-
-use super::runs::{Run, RunStatus, run_columns, run_from};
-use super::{Flows, opt_json_text};
+use super::Flows;
+use super::runs::{Run, run_columns, run_from};
 use crate::dialect::on_db;
 use crate::error::{Result, StoreError};
 use crate::ids::{RunId, now_ms};
@@ -31,6 +29,7 @@ macro_rules! fenced {
         " WHERE id = $1 AND lease_token = $2 AND status = 'Running'"
     };
 }
+pub(super) use fenced;
 
 /// The error of a fenced write that matched no row.
 fn lost(lease: &RunLease) -> StoreError {
@@ -95,52 +94,6 @@ impl Flows<'_> {
             wake_ms,
             now_ms()
         )
-    }
-
-    /// Ends the run with a finished `status` (not queued, running or waiting), its error and
-    /// outputs; the lease is released.
-    pub async fn finish_run(
-        self,
-        lease: &RunLease,
-        status: RunStatus,
-        error: Option<&Value>,
-        outputs: Option<&Value>,
-    ) -> Result<Run> {
-        if !status.is_finished() {
-            return Err(StoreError::invalid(
-                "status",
-                format!("a run finishes as Succeeded, Failed, Cancelled or Skipped, not {}", status.as_str()),
-            ));
-        }
-        let (error, outputs) = (opt_json_text(error)?, opt_json_text(outputs)?);
-        fenced_update!(
-            self,
-            lease,
-            concat!(
-                "UPDATE runs SET status = $3, error = $4, outputs = $5, ended_ms = $6, wake_ms = NULL, \
-                 lease_owner = NULL, lease_until_ms = NULL",
-                fenced!(),
-                " RETURNING ",
-                run_columns!()
-            ),
-            status.as_str(),
-            error,
-            outputs,
-            now_ms()
-        )
-    }
-
-    /// Stores the run's HTTP response (a `Response` action ran) before the run finishes, so that
-    /// the caller waiting on a Request trigger can be answered.
-    pub async fn set_response(self, lease: &RunLease, response: &Value) -> Result<()> {
-        let response = serde_json::to_string(response)?;
-        fenced_update!(
-            self,
-            lease,
-            concat!("UPDATE runs SET response = $3", fenced!(), " RETURNING ", run_columns!()),
-            response
-        )
-        .map(drop)
     }
 
     /// Cancels a run: a queued or waiting one ends `Cancelled` at once; a running one gets
