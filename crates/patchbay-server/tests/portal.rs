@@ -217,6 +217,7 @@ server_test!(importing_connecting_and_trying_an_operation, |db| {
                 ("name", "", "Contoso Tasks"),
                 ("definition", "apiDefinition.swagger.json", upload["apiDefinition"].as_str().unwrap()),
                 ("properties", "apiProperties.json", upload["apiProperties"].as_str().unwrap()),
+                ("client_secret", "", contoso_tasks::DEMO_CLIENT_SECRET),
             ],
         )
         .await;
@@ -224,6 +225,9 @@ server_test!(importing_connecting_and_trying_an_operation, |db| {
     let connector_page = browser.get(&imported.location).await;
     assert!(connector_page.body.contains("ListProjects"), "{}", connector_page.body);
     let connector = imported.location.rsplit('/').next().unwrap().to_owned();
+    let (_, details) = h.admin.get(&format!("/api/connectors/{connector}")).await;
+    assert_eq!(details["hasClientSecret"], true, "the client secret was sealed for the connector");
+    assert!(!connector_page.body.contains(contoso_tasks::DEMO_CLIENT_SECRET));
     let listed = browser.get("/portal/connectors?q=contoso").await;
     assert!(listed.body.contains("Contoso Tasks") && listed.body.contains(">mine<"));
     assert!(!browser.get("/portal/connectors?q=nothing-like-it").await.body.contains("Contoso Tasks"));
@@ -512,5 +516,56 @@ server_test!(importing_by_address, |db| {
         )
         .await;
     assert_eq!(bad.status, 400);
+    h.server.shutdown().await.unwrap();
+});
+
+server_test!(an_oauth_connection_signs_in_through_the_provider, |db| {
+    let h = Harness::start(&db).await;
+    let api = contoso().await;
+    let connector = upload_contoso(&h.admin, &api).await;
+    let mut browser = Browser::new(&h.server.url);
+    browser.sign_in(&[("token", h.admin.token())]).await;
+    let csrf = browser.csrf().await;
+    assert!(
+        browser
+            .get(&format!("/portal/connections/new?connector={connector}"))
+            .await
+            .body
+            .contains("v:oauth:clientSecret")
+    );
+    let created = browser
+        .post(
+            "/portal/connections",
+            &[
+                ("csrf", &csrf),
+                ("connector", &connector),
+                ("parameter_set", "oauth"),
+                ("v:oauth:clientSecret", contoso_tasks::DEMO_CLIENT_SECRET),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 303, "{}", created.body);
+    let page = browser.get(&created.location).await;
+    assert!(
+        page.body.contains("id=\"status\">unauthenticated<") && page.body.contains("Sign in</a>"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains(contoso_tasks::DEMO_CLIENT_SECRET));
+
+    let start = browser.get(&format!("{}/oauth", created.location)).await;
+    assert_eq!(start.status, 302);
+    assert!(
+        start.location.starts_with(&format!("{}/oauth/authorize", api.base_url().trim_end_matches('/'))),
+        "{}",
+        start.location
+    );
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let consent = http.get(&start.location).send().await.unwrap();
+    assert_eq!(consent.status(), 302, "the sample provider consents at once");
+    let callback = consent.headers()[LOCATION].to_str().unwrap().to_owned();
+    assert_eq!(http.get(&callback).send().await.unwrap().status(), 200);
+    assert!(browser.get(&created.location).await.body.contains("id=\"status\">connected<"));
+    api.shutdown().await.unwrap();
     h.server.shutdown().await.unwrap();
 });

@@ -133,6 +133,14 @@ async fn new_page(
     let compiled = state.compiled(&id).await?;
     let security = &compiled.connector.security;
     let fields = |set: &str, parameters: &[ConnectionParameter]| -> Vec<Field> {
+        let oauth = parameters.iter().any(|parameter| parameter.oauth.is_some());
+        let client_secret = oauth.then(|| Field {
+            key: format!("v:{set}:clientSecret"),
+            label: "OAuth client secret (optional: the connector's is used when empty)".to_owned(),
+            secret: true,
+            required: false,
+            default: String::new(),
+        });
         parameters
             .iter()
             .filter(|parameter| parameter.oauth.is_none() || parameter.is_secret())
@@ -152,6 +160,7 @@ async fn new_page(
                     .unwrap_or_default()
                     .to_owned(),
             })
+            .chain(client_secret)
             .collect()
     };
     let mut ways: Vec<Way> = security

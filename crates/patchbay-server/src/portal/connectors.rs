@@ -150,11 +150,13 @@ struct ImportForm {
     definition: Option<(String, String)>,
     properties: Option<String>,
     url: Option<String>,
+    client_secret: Option<String>,
 }
 
 impl ImportForm {
     /// Reads the multipart form: `csrf`, `name`, `definition` (a file or `definition_text`) and the
-    /// optional `properties` (a file or `properties_text`), or a `url` to fetch the definition from.
+    /// optional `properties` (a file or `properties_text`), or a `url` to fetch the definition from;
+    /// and the optional OAuth `client_secret`.
     async fn read(mut multipart: Multipart) -> Result<ImportForm, ApiError> {
         let mut form = ImportForm::default();
         let bad = |error: axum::extract::multipart::MultipartError| {
@@ -179,6 +181,7 @@ impl ImportForm {
                 }
                 "properties" | "properties_text" => form.properties = Some(text),
                 "url" => form.url = Some(text.trim().to_owned()),
+                "client_secret" => form.client_secret = Some(text),
                 _ => {}
             }
         }
@@ -227,7 +230,7 @@ async fn import(
                 api_properties: package.api_properties,
                 script: None,
                 icon: None,
-                client_secret: None,
+                client_secret: form.client_secret.clone(),
             };
             api::create(State(state), signed.caller(), Body(upload)).await.map(|(_, saved)| saved.0)
         }
