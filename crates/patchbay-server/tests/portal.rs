@@ -80,6 +80,15 @@ impl Browser {
         page(request.send().await.unwrap()).await
     }
 
+    /// Creates a connection through the new-connection form; answers the redirect to its page.
+    async fn connect(&self, csrf: &str, connector: &str, set: &str, values: &[(&str, &str)]) -> Page {
+        let mut fields = vec![("csrf", csrf), ("connector", connector), ("parameter_set", set)];
+        fields.extend_from_slice(values);
+        let created = self.post("/portal/connections", &fields).await;
+        assert_eq!(created.status, 303, "{}", created.body);
+        created
+    }
+
     /// Posts a multipart form of `(name, file name or "", text)` parts.
     async fn post_multipart(&self, path: &str, parts: &[(&str, &str, &str)]) -> Page {
         let boundary = "----patchbay-test-boundary";
@@ -102,6 +111,14 @@ impl Browser {
         }
         page(request.send().await.unwrap()).await
     }
+}
+
+/// A browser signed in as the admin, and its CSRF token.
+async fn admin_browser(h: &Harness) -> (Browser, String) {
+    let mut browser = Browser::new(&h.server.url);
+    browser.sign_in(&[("token", h.admin.token())]).await;
+    let csrf = browser.csrf().await;
+    (browser, csrf)
 }
 
 fn encode(fields: &[(&str, &str)]) -> String {
@@ -185,9 +202,7 @@ server_test!(forms_without_the_session_token_are_refused, |db| {
 server_test!(importing_connecting_and_trying_an_operation, |db| {
     let h = Harness::start(&db).await;
     let api = contoso().await;
-    let mut browser = Browser::new(&h.server.url);
-    browser.sign_in(&[("token", h.admin.token())]).await;
-    let csrf = browser.csrf().await;
+    let (browser, csrf) = admin_browser(&h).await;
     assert!(browser.get("/portal/connectors/import").await.body.contains("Import a connector"));
 
     let broken = browser
@@ -242,19 +257,8 @@ server_test!(importing_connecting_and_trying_an_operation, |db| {
             .body
             .contains("v:apiKey:api_key")
     );
-    let created = browser
-        .post(
-            "/portal/connections",
-            &[
-                ("csrf", &csrf),
-                ("connector", &connector),
-                ("display_name", "Mine"),
-                ("parameter_set", "apiKey"),
-                ("v:apiKey:api_key", contoso_tasks::DEMO_API_KEY),
-            ],
-        )
-        .await;
-    assert_eq!(created.status, 303, "{}", created.body);
+    let key = [("display_name", "Mine"), ("v:apiKey:api_key", contoso_tasks::DEMO_API_KEY)];
+    let created = browser.connect(&csrf, &connector, "apiKey", &key).await;
     let connection = created.location.rsplit('/').next().unwrap().to_owned();
     assert!(browser.get("/portal/connections").await.body.contains("Mine"));
     let tested = browser.post(&format!("/portal/connections/{connection}/test"), &[("csrf", &csrf)]).await;
@@ -301,9 +305,7 @@ server_test!(flows_graph_runs_and_resubmit, |db| {
     let (status, flow) = h.admin.post("/api/flows", body).await;
     assert_eq!(status, 201, "{flow}");
     let flow = flow["id"].as_str().unwrap().to_owned();
-    let mut browser = Browser::new(&h.server.url);
-    browser.sign_in(&[("token", h.admin.token())]).await;
-    let csrf = browser.csrf().await;
+    let (browser, csrf) = admin_browser(&h).await;
     assert!(browser.get("/portal/flows").await.body.contains("Create and answer"));
     let shown = browser.get(&format!("/portal/flows/{flow}")).await;
     assert!(
@@ -405,9 +407,7 @@ server_test!(editing_diffing_and_sharing, |db| {
     let api = contoso().await;
     let connector = upload_contoso(&h.admin, &api).await;
     let connection = connect(&h.admin, &connector).await;
-    let mut browser = Browser::new(&h.server.url);
-    browser.sign_in(&[("token", h.admin.token())]).await;
-    let csrf = browser.csrf().await;
+    let (browser, csrf) = admin_browser(&h).await;
     let editor = browser.get(&format!("/portal/connectors/{connector}/edit")).await;
     assert!(
         editor.body.contains("<textarea name=\"definition\"") && editor.body.contains("swagger"),
@@ -488,9 +488,7 @@ server_test!(editing_diffing_and_sharing, |db| {
 
 server_test!(importing_by_address, |db| {
     let h = Harness::start(&db).await;
-    let mut browser = Browser::new(&h.server.url);
-    browser.sign_in(&[("token", h.admin.token())]).await;
-    let csrf = browser.csrf().await;
+    let (browser, csrf) = admin_browser(&h).await;
     let address = format!("{}/api/openapi.json", h.server.url);
     let imported = browser
         .post_multipart(
@@ -523,9 +521,7 @@ server_test!(an_oauth_connection_signs_in_through_the_provider, |db| {
     let h = Harness::start(&db).await;
     let api = contoso().await;
     let connector = upload_contoso(&h.admin, &api).await;
-    let mut browser = Browser::new(&h.server.url);
-    browser.sign_in(&[("token", h.admin.token())]).await;
-    let csrf = browser.csrf().await;
+    let (browser, csrf) = admin_browser(&h).await;
     assert!(
         browser
             .get(&format!("/portal/connections/new?connector={connector}"))
@@ -534,17 +530,8 @@ server_test!(an_oauth_connection_signs_in_through_the_provider, |db| {
             .contains("v:oauth:clientSecret")
     );
     let created = browser
-        .post(
-            "/portal/connections",
-            &[
-                ("csrf", &csrf),
-                ("connector", &connector),
-                ("parameter_set", "oauth"),
-                ("v:oauth:clientSecret", contoso_tasks::DEMO_CLIENT_SECRET),
-            ],
-        )
+        .connect(&csrf, &connector, "oauth", &[("v:oauth:clientSecret", contoso_tasks::DEMO_CLIENT_SECRET)])
         .await;
-    assert_eq!(created.status, 303, "{}", created.body);
     let page = browser.get(&created.location).await;
     assert!(
         page.body.contains("id=\"status\">unauthenticated<") && page.body.contains("Sign in</a>"),
@@ -566,6 +553,51 @@ server_test!(an_oauth_connection_signs_in_through_the_provider, |db| {
     let callback = consent.headers()[LOCATION].to_str().unwrap().to_owned();
     assert_eq!(http.get(&callback).send().await.unwrap().status(), 200);
     assert!(browser.get(&created.location).await.body.contains("id=\"status\">connected<"));
+    api.shutdown().await.unwrap();
+    h.server.shutdown().await.unwrap();
+});
+
+server_test!(a_connector_from_a_sample_request_works, |db| {
+    let (h, api) = (Harness::start(&db).await, contoso().await);
+    let (browser, csrf) = admin_browser(&h).await;
+    let wizard = browser.get("/portal/connectors/new").await;
+    assert!(wizard.body.contains("New connector from a sample"));
+    let bad = browser
+        .post("/portal/connectors/new", &[("csrf", &csrf), ("name", "Bad"), ("request", "curl -H 'X: y'")])
+        .await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.contains("the curl command has no URL"), "{}", bad.body);
+
+    let base = api.base_url().trim_end_matches('/').to_owned();
+    let request = format!("curl -H 'X-API-Key: {}' '{base}/projects?$top=5'", contoso_tasks::DEMO_API_KEY);
+    let created = browser
+        .post(
+            "/portal/connectors/new",
+            &[
+                ("csrf", &csrf),
+                ("name", "From a sample"),
+                ("operation_id", "ListThings"),
+                ("summary", "List the projects"),
+                ("request", &request),
+                ("response", "{\"value\": [{\"id\": \"proj-1\", \"name\": \"A\"}], \"nextLink\": null}"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 303, "{}", created.body);
+    let connector = created.location.rsplit('/').next().unwrap().to_owned();
+    assert!(browser.get(&created.location).await.body.contains("ListThings"));
+    let file =
+        browser.get(&format!("/portal/connectors/{connector}/files/apiDefinition.swagger.json")).await.body;
+    assert!(!file.contains(contoso_tasks::DEMO_API_KEY), "the sample's key is not kept");
+    let connection =
+        browser.connect(&csrf, &connector, "", &[("v::api_key", contoso_tasks::DEMO_API_KEY)]).await;
+    let tried = browser
+        .post(
+            &format!("{}/try", connection.location),
+            &[("csrf", &csrf), ("operation", "ListThings"), ("p:$top", "5")],
+        )
+        .await;
+    assert!(tried.body.contains("id=\"response-status\">200<"), "{}", tried.body);
     api.shutdown().await.unwrap();
     h.server.shutdown().await.unwrap();
 });

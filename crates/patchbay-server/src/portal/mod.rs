@@ -9,6 +9,7 @@
 //! | `/portal/login`, `/portal/logout` | sign in (password or API token), sign out ([`session`]) |
 //! | `/portal/connectors[/…]` | list and search, import with diagnostics, details, download ([`connectors`]) |
 //! | `/portal/connectors/{id}/edit`, `…/diff`, `…/share` | edit as JSON, revision diff, sharing ([`editing`]) |
+//! | `/portal/connectors/new` | a new connector from a sample request and response ([`wizard`]) |
 //! | `/portal/connections[/…]` | create, test, delete ([`connections`]); try an operation ([`try_operation`]) |
 //! | `/portal/flows[/…]`, `/portal/runs/{id}` | flows, their graph, enable/disable, runs, resubmit ([`flows`]) |
 //! | `/portal/flows/{id}/edit` | edit a flow as JSON ([`flow_edit`]) |
@@ -25,6 +26,7 @@ pub mod graph;
 pub mod page;
 pub mod session;
 pub mod try_operation;
+pub mod wizard;
 
 use std::time::Instant;
 
@@ -51,6 +53,7 @@ pub fn router() -> Router<SharedState> {
         .route("/portal/assets/{file}", get(assets::serve))
         .merge(connectors::router())
         .merge(editing::router())
+        .merge(wizard::router())
         .merge(connections::router())
         .merge(try_operation::router())
         .merge(flows::router())
