@@ -99,6 +99,19 @@ try {
     await shot("connector-edit");
   });
 
+  await step("make a connector from a sample request", async () => {
+    await page.goto(`${portal}/portal/connectors`);
+    await page.getByRole("link", { name: "New from a sample" }).click();
+    await page.getByLabel("Name").fill("Projects from a sample");
+    await page.getByLabel("Operation id").fill("ListThings");
+    await page.getByLabel(/^Request/).fill(`curl -H 'X-API-Key: ${apiKey}' '${sample}/projects?$top=5'`);
+    await page.getByLabel("Sample response (JSON)").fill('{"value": [{"id": "proj-1", "name": "A"}]}');
+    await shot("from-sample");
+    await page.getByRole("button", { name: "Create the connector" }).click();
+    await page.getByRole("heading", { name: "Projects from a sample" }).waitFor();
+    await page.getByRole("cell", { name: "ListThings" }).first().waitFor();
+  });
+
   await step("search the connector list", async () => {
     await page.goto(`${portal}/portal/connectors`);
     await page.getByRole("searchbox").fill("portal");
