@@ -139,7 +139,11 @@ server_test!(signing_in_and_out, |db| {
     assert_eq!(first.status, 303);
     assert_eq!(first.location, "/portal/login?next=%2Fportal%2Fconnectors%3Fq%3Dx");
     assert_eq!(browser.get("/").await.location, "/portal");
-    assert_eq!(browser.get("/portal/login").await.status, 200);
+    let login = browser.http.get(format!("{}/portal/login", h.server.url)).send().await.unwrap();
+    assert_eq!(login.status(), 200);
+    let policy = login.headers()["content-security-policy"].to_str().unwrap();
+    assert!(policy.contains("frame-ancestors 'none'") && policy.contains("default-src 'self'"), "{policy}");
+    assert_eq!(login.headers()["x-frame-options"], "DENY");
 
     let cross_site = browser
         .http
