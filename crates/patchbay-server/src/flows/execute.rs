@@ -317,7 +317,8 @@ struct WriteObserver {
 
 impl RunObserver for WriteObserver {
     fn action_finished(&self, record: &ActionRecord) {
-        let written = self.writer.submit(RunWrite::Record(self.fence.clone(), journal::entry(record)));
+        let written =
+            self.writer.submit(RunWrite::Record(self.fence.clone(), Box::new(journal::entry(record))));
         let _ = self.acks.send(Ack::Record(written));
         if record.status == ActionStatus::Succeeded && self.responses.contains(&record.name) {
             let response = journal::response_of(&record.inputs);
