@@ -7,7 +7,7 @@
 //! [`Store::connectors`] (immutable revisions, a sealed OAuth client secret),
 //! [`Store::connections`] (secrets sealed with the [`SecretKey`]), [`Store::oauth_states`] and
 //! [`Store::sharing`] (grants, access levels, the catalogue), [`Store::triggers`] (polling schedule
-//! with leases, durable trigger events, webhook subscriptions), [`Store::flows`] (flow revisions,
+//! with leases, durable trigger events, webhook subscriptions), [`Store::gateways`] (on-premises gateways, hashed tokens), [`Store::flows`] (flow revisions,
 //! durable runs, the run queue with leases and each run's journal). Times are epoch milliseconds.
 //!
 //! ```no_run
@@ -32,6 +32,7 @@ pub mod connectors;
 mod dialect;
 pub mod error;
 pub mod flows;
+pub mod gateways;
 pub mod ids;
 mod leases;
 pub mod oauth_states;
@@ -49,9 +50,10 @@ pub use connections::{Connection, ConnectionSecrets, ConnectionStatus, Connectio
 pub use connectors::{Connector, ConnectorPackage, ConnectorRevision, Connectors, RevisionInfo};
 pub use dialect::Backend;
 pub use error::{Result, StoreError};
+pub use gateways::{Gateway, Gateways, IssuedGateway};
 pub use flows::{ActionEntry, Flow, FlowRevision, Flows, NewFlow, Run, RunLease, RunStatus};
 pub use ids::{
-    ConnectionId, ConnectorId, EnvironmentId, EventId, FlowId, RunId, SubscriptionId, TokenId, TriggerId,
+    ConnectionId, ConnectorId, EnvironmentId, EventId, FlowId, GatewayId, RunId, SubscriptionId, TokenId, TriggerId,
     UserId, now_ms,
 };
 pub use oauth_states::{OAuthState, OAuthStates};
@@ -145,6 +147,11 @@ impl Store {
     /// Flows: revisions, durable runs, the run queue with its leases, and each run's journal.
     pub fn flows(&self) -> Flows<'_> {
         Flows::new(self)
+    }
+
+    /// On-premises gateways and the binding of connections to them.
+    pub fn gateways(&self) -> Gateways<'_> {
+        Gateways::new(self)
     }
 
     /// The secret key, or [`StoreError::NoSecretKey`].
