@@ -14,6 +14,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod flows;
+pub mod gateway;
 pub mod metrics;
 pub mod openapi;
 pub mod package;

@@ -35,6 +35,8 @@ pub struct AppState {
     pub worker_wake: tokio::sync::Notify,
     /// Wakes the callers waiting for a run (it finished or stored its response on this node).
     pub runs_changed: crate::flows::waiters::RunWaiters,
+    /// The gateway agents connected to this node.
+    pub gateways: Arc<crate::gateway::hub::GatewayHub>,
     /// Compiled connectors by connector id, with the revision they were compiled from.
     compiled: Mutex<HashMap<ConnectorId, (i64, Arc<CompiledConnector>)>>,
 }
@@ -68,6 +70,7 @@ impl AppState {
             flows: crate::flows::FlowSettings::default(),
             worker_wake: tokio::sync::Notify::new(),
             runs_changed: crate::flows::waiters::RunWaiters::default(),
+            gateways: Arc::default(),
             compiled: Mutex::new(HashMap::new()),
         }
     }

@@ -25,11 +25,15 @@
 //! | … | `/api/triggers/…` | triggers, their events, poll now |
 //! | … | `/api/flows/…`, `/api/runs/…` | flows, enabling them, `Request` runs, run history (see [`flows`]) |
 //! | POST | `/hooks/{subscription}/{secret}` | webhook callbacks (no bearer; the secret is the proof) |
+//! | POST, GET, DELETE | `/api/gateways[/{id}]` | on-premises gateways with their status (see [`gateways`]) |
+//! | PUT | `/api/connections/{id}/gateway` | bind a connection to a gateway |
+//! | GET | `/api/gateways/connect` | the agents' WebSocket (gateway token) |
 
 mod apim;
 pub mod connections;
 pub mod connectors;
 pub mod flows;
+pub mod gateways;
 pub mod health;
 pub mod hooks;
 pub mod invoke;
@@ -61,6 +65,7 @@ pub fn api() -> OpenApiRouter<SharedState> {
         .merge(triggers::router())
         .merge(hooks::router())
         .merge(flows::router())
+        .merge(gateways::router())
 }
 
 /// This server's API description (OpenAPI 3.1), generated from the route table.

@@ -1,0 +1,53 @@
+//! The socket of one connected agent: frames from it delivered to the exchanges waiting for
+//! them, frames to it written in order, pings every 15 s, and a silent socket dropped.
+
+use super::hub::GatewayHub;
+use axum::extract::ws::{Message, WebSocket};
+use futures_util::{SinkExt, StreamExt};
+use patchbay_gateway::protocol::decode;
+use patchbay_store::Gateway;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How often the server pings an agent; three silent intervals drop it.
+const PING_EVERY: Duration = Duration::from_secs(15);
+
+/// Serves an agent of `gateway` named `name` until its socket closes.
+pub async fn serve(socket: WebSocket, hub: Arc<GatewayHub>, gateway: Gateway, name: String) {
+    let (agent, mut outgoing) = hub.join(&gateway.id, &name);
+    tracing::info!(target: "patchbay::gateway", gateway = %gateway.name, agent = %name, "agent connected");
+    let (mut sink, mut stream) = socket.split();
+    let writer = tokio::spawn(async move {
+        while let Some(message) = outgoing.recv().await {
+            if sink.send(message).await.is_err() {
+                break;
+            }
+        }
+    });
+    let mut ping = tokio::time::interval(PING_EVERY);
+    let mut heard = Instant::now();
+    loop {
+        tokio::select! {
+            message = stream.next() => {
+                heard = Instant::now();
+                match message {
+                    Some(Ok(Message::Binary(bytes))) => match decode(&bytes) {
+                        Ok((id, frame)) => agent.deliver(id, frame).await,
+                        Err(error) => tracing::warn!(target: "patchbay::gateway", %error, "ignored a frame"),
+                    },
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                    Some(Ok(_)) => {}
+                }
+            }
+            _ = ping.tick() => {
+                if heard.elapsed() > PING_EVERY * 3 {
+                    break;
+                }
+                agent.try_send_message(Message::Ping(bytes::Bytes::new()));
+            }
+        }
+    }
+    hub.leave(&gateway.id, &agent);
+    writer.abort();
+    tracing::info!(target: "patchbay::gateway", gateway = %gateway.name, agent = %name, "agent disconnected");
+}
