@@ -20,6 +20,8 @@ pub(super) struct Backend {
     pub(super) allow: AllowList,
     /// The longest one exchange may take.
     pub(super) timeout: Duration,
+    /// The `Via` header value added to each request (`1.1 patchbay-gateway (<agent name>)`).
+    pub(super) via: HeaderValue,
 }
 
 /// Runs exchange `id` and reports its failure, if any, as an error frame; returns `id`.
@@ -78,6 +80,7 @@ async fn carry(
             request = request.header(name, value);
         }
     }
+    request = request.header(http::header::VIA, backend.via.clone());
     if let Some(chunks) = body {
         let stream = futures_util::stream::unfold(chunks, |mut chunks| async move {
             chunks.recv().await.map(|chunk| (Ok::<Bytes, std::io::Error>(chunk), chunks))

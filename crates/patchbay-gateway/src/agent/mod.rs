@@ -5,7 +5,7 @@
 //! It pings the server and drops a socket that stays silent; when the socket closes it
 //! reconnects after a jittered, growing delay ([`backoff::delay`]). Calls in flight when the
 //! socket drops are abandoned (the server fails them); nothing is logged with a body, a query
-//! string or a header.
+//! string or a header. Each carried request gets `Via: 1.1 patchbay-gateway (<agent name>)`.
 
 mod allow;
 pub mod backoff;
@@ -76,7 +76,10 @@ pub async fn run(options: AgentOptions) -> Result<(), AgentError> {
         .connect_timeout(Duration::from_secs(10))
         .build()
         .map_err(|err| AgentError::Client(err.to_string()))?;
-    let shared = Arc::new(exchange::Backend { client, allow: options.allow.clone(), timeout: options.request_timeout });
+    let via = HeaderValue::from_str(&format!("1.1 patchbay-gateway ({})", options.name))
+        .unwrap_or_else(|_| HeaderValue::from_static("1.1 patchbay-gateway"));
+    let shared =
+        Arc::new(exchange::Backend { client, allow: options.allow.clone(), timeout: options.request_timeout, via });
     let mut attempt = 0;
     loop {
         match connect(&endpoint, &options).await {

@@ -61,6 +61,7 @@ pub struct Traffic {
 
 /// A gateway's status as the API shows it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct GatewayStatus {
     /// The agents connected to this node.
     pub agents: Vec<AgentStatus>,
@@ -76,6 +77,7 @@ pub struct GatewayStatus {
 
 /// One connected agent as the API shows it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct AgentStatus {
     /// The name it gave.
     pub name: String,
