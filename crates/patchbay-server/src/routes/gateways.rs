@@ -98,7 +98,8 @@ pub(crate) fn bind_error(error: StoreError) -> ApiError {
     request_body = NewGatewayBody,
     responses(
         (status = 201, description = "Created, with its token", body = GatewayView),
-        (status = 400, response = crate::openapi::BadRequest),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 422, response = crate::openapi::InvalidPackage),
         (status = 401, response = crate::openapi::Unauthorized)
     ),
     security(("bearer" = []))
