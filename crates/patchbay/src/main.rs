@@ -6,6 +6,7 @@ mod demo;
 mod demo_server;
 mod flow;
 mod flow_remote;
+mod gateway;
 mod login;
 mod package_folders;
 mod remote;
@@ -54,6 +55,8 @@ enum Command {
     /// Work with triggers on a server: create, list, follow events, poll now.
     #[command(subcommand)]
     Trigger(trigger::TriggerCommand),
+    /// Run an on-premises gateway agent (`--server --token --allow`), or manage gateways.
+    Gateway(gateway::GatewayArgs),
 }
 
 fn main() -> ExitCode {
@@ -66,6 +69,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(&args),
         Command::Flow(command) => flow::run(command),
         Command::Trigger(command) => trigger::run(command),
+        Command::Gateway(args) => gateway::run(args),
     };
     match result {
         Ok(code) => code,

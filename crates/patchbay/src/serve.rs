@@ -176,7 +176,7 @@ pub enum LogFormat {
 }
 
 /// Installs the log writer (standard error) with the filter directives.
-fn init_logs(format: LogFormat, filter: &str) -> anyhow::Result<()> {
+pub(crate) fn init_logs(format: LogFormat, filter: &str) -> anyhow::Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
         .with_context(|| format!("--log `{filter}` is not a valid filter (try `info`)"))?;
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
