@@ -37,6 +37,8 @@ pub struct AppState {
     pub runs_changed: crate::flows::waiters::RunWaiters,
     /// The gateway agents connected to this node.
     pub gateways: Arc<crate::gateway::hub::GatewayHub>,
+    /// The dev tunnels connected to this node.
+    pub tunnels: Arc<crate::gateway::tunnels::Tunnels>,
     /// Compiled connectors by connector id, with the revision they were compiled from.
     compiled: Mutex<HashMap<ConnectorId, (i64, Arc<CompiledConnector>)>>,
 }
@@ -71,6 +73,7 @@ impl AppState {
             worker_wake: tokio::sync::Notify::new(),
             runs_changed: crate::flows::waiters::RunWaiters::default(),
             gateways: Arc::default(),
+            tunnels: Arc::default(),
             compiled: Mutex::new(HashMap::new()),
         }
     }

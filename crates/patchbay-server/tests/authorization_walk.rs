@@ -259,6 +259,13 @@ fn gateway_expectation(method: &Method, template: &str) -> Option<Expectation> {
         ("PUT", "/api/connections/{id}/gateway") => {
             at("/api/connections/{K}/gateway", Some(json!({"gatewayId": null})), own_connection, 0)
         }
+        // A plain GET is not a WebSocket: each signed-in caller is told so.
+        ("GET", "/api/tunnels/connect") => {
+            at("", None, |p| if p == Persona::Anonymous { 401 } else { 400 }, 0)
+        }
+        // Anonymous by design (the random id is the proof); an unknown one leads nowhere.
+        ("GET" | "POST" | "PUT" | "PATCH" | "DELETE", "/t/{id}/{path}") => at("/t/none/x", Some(json!({})), |_| 404, 0),
+        ("GET" | "POST" | "PUT" | "PATCH" | "DELETE", "/t/{id}/") => at("/t/none/", Some(json!({})), |_| 404, 0),
         ("DELETE", "/api/gateways/{id}") => {
             let expect = |p| match p {
                 Persona::Owner => 204,

@@ -14,7 +14,7 @@ use serde_json::Value;
 const ANONYMOUS: [&str; 5] = ["/healthz", "/readyz", "/metrics", "/api/openapi.json", "/oauth/callback"];
 
 fn anonymous(path: &str) -> bool {
-    ANONYMOUS.contains(&path) || path.starts_with("/hooks/")
+    ANONYMOUS.contains(&path) || path.starts_with("/hooks/") || path.starts_with("/t/")
 }
 
 fn document() -> Value {

@@ -13,6 +13,7 @@ mod remote;
 mod render;
 mod serve;
 mod trigger;
+mod tunnel;
 
 use clap::{Parser, Subcommand};
 
@@ -57,6 +58,8 @@ enum Command {
     Trigger(trigger::TriggerCommand),
     /// Run an on-premises gateway agent (`--server --token --allow`), or manage gateways.
     Gateway(gateway::GatewayArgs),
+    /// Expose a local API at a public URL on the server, showing requests as they pass.
+    Tunnel(tunnel::TunnelArgs),
 }
 
 fn main() -> ExitCode {
@@ -70,6 +73,7 @@ fn main() -> ExitCode {
         Command::Flow(command) => flow::run(command),
         Command::Trigger(command) => trigger::run(command),
         Command::Gateway(args) => gateway::run(args),
+        Command::Tunnel(args) => tunnel::run(args),
     };
     match result {
         Ok(code) => code,

@@ -22,6 +22,8 @@ pub(super) struct Backend {
     pub(super) timeout: Duration,
     /// The `Via` header value added to each request (`1.1 patchbay-gateway (<agent name>)`).
     pub(super) via: HeaderValue,
+    /// Where carried exchanges are reported.
+    pub(super) events: Option<mpsc::UnboundedSender<super::AgentEvent>>,
 }
 
 /// Runs exchange `id` and reports its failure, if any, as an error frame; returns `id`.
@@ -34,13 +36,20 @@ pub(super) async fn run_exchange(
 ) -> u64 {
     let started = Instant::now();
     let method = head.method.clone();
-    let target = Url::parse(&head.url).map(|url| authority(&url)).unwrap_or_default();
+    let parsed = Url::parse(&head.url).ok();
+    let target = parsed.as_ref().map(authority).unwrap_or_default();
+    let path = parsed.as_ref().map(|url| url.path().to_owned()).unwrap_or_default();
     let exchange = carry(id, head, body, &backend, &out);
     let outcome = match tokio::time::timeout(backend.timeout, exchange).await {
         Ok(outcome) => outcome,
         Err(_) => Err(failure(FailureKind::Timeout, format!("the destination took longer than {:?}", backend.timeout))),
     };
     let ms = started.elapsed().as_secs_f64() * 1e3;
+    if let Some(events) = &backend.events {
+        let status = outcome.as_ref().ok().copied();
+        let carried = super::Carried { method: method.clone(), path, status, ms };
+        let _ = events.send(super::AgentEvent::Carried(carried));
+    }
     match outcome {
         Ok(status) => tracing::info!(target: "patchbay::gateway", %method, %target, status, ms, "carried"),
         Err(failed) => {

@@ -14,7 +14,7 @@ mod session;
 
 pub use allow::{AllowError, AllowList};
 
-use crate::protocol::{AGENT_NAME_HEADER, CONNECT_PATH};
+use crate::protocol::{AGENT_NAME_HEADER, CONNECT_PATH, TUNNEL_CONNECT_PATH, TUNNEL_TO_HEADER, TUNNEL_URL_HEADER};
 use http::HeaderValue;
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,6 +36,40 @@ pub struct AgentOptions {
     pub ping_interval: Duration,
     /// The longest a destination may take to answer one request completely.
     pub request_timeout: Duration,
+    /// Dev tunnel mode: the local origin to expose (the token is then a user API token).
+    pub tunnel_to: Option<Url>,
+    /// Where to report connections and carried exchanges, for a live display.
+    pub events: Option<tokio::sync::mpsc::UnboundedSender<AgentEvent>>,
+}
+
+/// What an agent reports as it runs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AgentEvent {
+    /// The socket is open; in tunnel mode, with the public URL the server gave.
+    Connected {
+        /// The tunnel's public URL.
+        tunnel_url: Option<String>,
+    },
+    /// The socket closed; the agent reconnects.
+    Disconnected {
+        /// Why.
+        reason: String,
+    },
+    /// One exchange carried (or failed).
+    Carried(Carried),
+}
+
+/// One exchange as reported: no query string, no header, no body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Carried {
+    /// The method.
+    pub method: String,
+    /// The path (without the query string).
+    pub path: String,
+    /// The status, or `None` when it failed.
+    pub status: Option<u16>,
+    /// How long it took, in milliseconds.
+    pub ms: f64,
 }
 
 impl AgentOptions {
@@ -48,6 +82,22 @@ impl AgentOptions {
             allow,
             ping_interval: Duration::from_secs(15),
             request_timeout: Duration::from_secs(120),
+            tunnel_to: None,
+            events: None,
+        }
+    }
+
+    /// Options for a dev tunnel exposing `to` (an http origin), authorised by a user API token.
+    pub fn tunnel(server: Url, token: impl Into<String>, to: Url) -> Result<Self, AllowError> {
+        let port = to.port_or_known_default().unwrap_or(80);
+        let allow = AllowList::parse(&[format!("{}:{port}", to.host_str().unwrap_or_default())])?;
+        Ok(AgentOptions { tunnel_to: Some(to), ..AgentOptions::new(server, token, "tunnel", allow) })
+    }
+
+    /// Reports to `events`.
+    fn report(&self, event: AgentEvent) {
+        if let Some(events) = &self.events {
+            let _ = events.send(event);
         }
     }
 }
@@ -69,7 +119,8 @@ pub enum AgentError {
 /// Runs the agent until it fails for good (a refused token); connections that drop are retried.
 pub async fn run(options: AgentOptions) -> Result<(), AgentError> {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let endpoint = socket_url(&options.server)?;
+    let path = if options.tunnel_to.is_some() { TUNNEL_CONNECT_PATH } else { CONNECT_PATH };
+    let endpoint = socket_url(&options.server, path)?;
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
@@ -78,16 +129,23 @@ pub async fn run(options: AgentOptions) -> Result<(), AgentError> {
         .map_err(|err| AgentError::Client(err.to_string()))?;
     let via = HeaderValue::from_str(&format!("1.1 patchbay-gateway ({})", options.name))
         .unwrap_or_else(|_| HeaderValue::from_static("1.1 patchbay-gateway"));
-    let shared =
-        Arc::new(exchange::Backend { client, allow: options.allow.clone(), timeout: options.request_timeout, via });
+    let shared = Arc::new(exchange::Backend {
+        client,
+        allow: options.allow.clone(),
+        timeout: options.request_timeout,
+        via,
+        events: options.events.clone(),
+    });
     let mut attempt = 0;
     loop {
         match connect(&endpoint, &options).await {
-            Ok(socket) => {
+            Ok((socket, tunnel_url)) => {
                 attempt = 0;
                 tracing::info!(target: "patchbay::gateway", server = %options.server, "connected");
+                options.report(AgentEvent::Connected { tunnel_url });
                 let reason = session::serve(socket, shared.clone(), options.ping_interval).await;
                 tracing::warn!(target: "patchbay::gateway", %reason, "disconnected");
+                options.report(AgentEvent::Disconnected { reason });
             }
             Err(ConnectError::Refused(status)) => return Err(AgentError::Refused(status)),
             Err(ConnectError::Other(reason)) => {
@@ -100,15 +158,15 @@ pub async fn run(options: AgentOptions) -> Result<(), AgentError> {
     }
 }
 
-/// The WebSocket URL agents connect to, from the server's base URL.
-fn socket_url(server: &Url) -> Result<Url, AgentError> {
+/// The WebSocket URL of `path` on the server, from the server's base URL.
+fn socket_url(server: &Url, path: &str) -> Result<Url, AgentError> {
     let scheme = match server.scheme() {
         "http" => "ws",
         "https" => "wss",
         other => return Err(AgentError::Scheme(other.to_owned())),
     };
     let base = server.as_str().trim_end_matches('/');
-    let text = format!("{scheme}{}{CONNECT_PATH}", &base[server.scheme().len()..]);
+    let text = format!("{scheme}{}{path}", &base[server.scheme().len()..]);
     Url::parse(&text).map_err(|_| AgentError::Scheme(server.to_string()))
 }
 
@@ -123,8 +181,9 @@ enum ConnectError {
 /// The socket the agent serves over.
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-/// Opens the WebSocket, presenting the token and the agent's name.
-async fn connect(endpoint: &Url, options: &AgentOptions) -> Result<Socket, ConnectError> {
+/// Opens the WebSocket, presenting the token and the agent's name (or the tunnel's origin);
+/// answers the socket and, for a tunnel, its public URL.
+async fn connect(endpoint: &Url, options: &AgentOptions) -> Result<(Socket, Option<String>), ConnectError> {
     let mut request =
         endpoint.as_str().into_client_request().map_err(|err| ConnectError::Other(err.to_string()))?;
     let bearer = HeaderValue::from_str(&format!("Bearer {}", options.token))
@@ -133,9 +192,15 @@ async fn connect(endpoint: &Url, options: &AgentOptions) -> Result<Socket, Conne
     if let Ok(name) = HeaderValue::from_str(&options.name) {
         request.headers_mut().insert(AGENT_NAME_HEADER, name);
     }
+    if let Some(Ok(to)) = options.tunnel_to.as_ref().map(|to| HeaderValue::from_str(to.as_str())) {
+        request.headers_mut().insert(TUNNEL_TO_HEADER, to);
+    }
     let connecting = tokio_tungstenite::connect_async(request);
     match tokio::time::timeout(Duration::from_secs(20), connecting).await {
-        Ok(Ok((socket, _))) => Ok(socket),
+        Ok(Ok((socket, response))) => {
+            let url = response.headers().get(TUNNEL_URL_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
+            Ok((socket, url))
+        }
         Ok(Err(tokio_tungstenite::tungstenite::Error::Http(response)))
             if matches!(response.status().as_u16(), 401 | 403) =>
         {
@@ -152,7 +217,7 @@ mod tests {
 
     #[test]
     fn socket_url_follows_the_scheme() {
-        let url = |s: &str| socket_url(&Url::parse(s).unwrap()).map(|u| u.to_string());
+        let url = |s: &str| socket_url(&Url::parse(s).unwrap(), CONNECT_PATH).map(|u| u.to_string());
         assert_eq!(url("http://127.0.0.1:8080").unwrap(), "ws://127.0.0.1:8080/api/gateways/connect");
         assert_eq!(url("https://pb.example/base/").unwrap(), "wss://pb.example/base/api/gateways/connect");
         assert!(url("ftp://x").is_err());

@@ -18,6 +18,15 @@ pub const CHUNK_BYTES: usize = 64 * 1024;
 /// The path on the server that agents open their WebSocket on.
 pub const CONNECT_PATH: &str = "/api/gateways/connect";
 
+/// The path on the server that dev tunnels open their WebSocket on (user API token).
+pub const TUNNEL_CONNECT_PATH: &str = "/api/tunnels/connect";
+
+/// The header a tunnel names the local origin it exposes with (e.g. `http://localhost:3000/`).
+pub const TUNNEL_TO_HEADER: &str = "x-patchbay-tunnel-to";
+
+/// The header of the server's upgrade answer that gives a tunnel its public URL.
+pub const TUNNEL_URL_HEADER: &str = "x-patchbay-tunnel-url";
+
 /// The header an agent names itself with (shown in the gateway's status).
 pub const AGENT_NAME_HEADER: &str = "x-patchbay-agent";
 

@@ -1,11 +1,12 @@
 //! The server side of on-premises gateways: the agents connected to this node ([`hub`]), the
 //! socket each one holds ([`socket`]), and the [`relay`] that carries a bound connection's calls
-//! through one of them. [`runtime_for`] is the one place where a connection's binding chooses
+//! through one of them; dev [`tunnels`] ride the same sockets. [`runtime_for`] is the one place where a connection's binding chooses
 //! how its calls travel.
 
 pub mod hub;
 pub mod relay;
 pub mod socket;
+pub mod tunnels;
 
 use patchbay_runtime::Runtime;
 use patchbay_store::Connection;

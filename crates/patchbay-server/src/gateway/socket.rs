@@ -5,17 +5,17 @@ use super::hub::GatewayHub;
 use axum::extract::ws::{Message, WebSocket};
 use futures_util::{SinkExt, StreamExt};
 use patchbay_gateway::protocol::decode;
-use patchbay_store::Gateway;
+use patchbay_store::GatewayId;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How often the server pings an agent; three silent intervals drop it.
 const PING_EVERY: Duration = Duration::from_secs(15);
 
-/// Serves an agent of `gateway` named `name` until its socket closes.
-pub async fn serve(socket: WebSocket, hub: Arc<GatewayHub>, gateway: Gateway, name: String) {
-    let (agent, mut outgoing) = hub.join(&gateway.id, &name);
-    tracing::info!(target: "patchbay::gateway", gateway = %gateway.name, agent = %name, "agent connected");
+/// Serves an agent of `gateway` (a gateway's id, or a tunnel's) named `name` until its socket closes.
+pub async fn serve(socket: WebSocket, hub: Arc<GatewayHub>, gateway: GatewayId, name: String) {
+    let (agent, mut outgoing) = hub.join(&gateway, &name);
+    tracing::info!(target: "patchbay::gateway", %gateway, agent = %name, "agent connected");
     let (mut sink, mut stream) = socket.split();
     let writer = tokio::spawn(async move {
         while let Some(message) = outgoing.recv().await {
@@ -47,7 +47,7 @@ pub async fn serve(socket: WebSocket, hub: Arc<GatewayHub>, gateway: Gateway, na
             }
         }
     }
-    hub.leave(&gateway.id, &agent);
+    hub.leave(&gateway, &agent);
     writer.abort();
-    tracing::info!(target: "patchbay::gateway", gateway = %gateway.name, agent = %name, "agent disconnected");
+    tracing::info!(target: "patchbay::gateway", %gateway, agent = %name, "agent disconnected");
 }
