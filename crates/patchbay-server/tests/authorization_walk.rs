@@ -264,8 +264,12 @@ fn gateway_expectation(method: &Method, template: &str) -> Option<Expectation> {
             at("", None, |p| if p == Persona::Anonymous { 401 } else { 400 }, 0)
         }
         // Anonymous by design (the random id is the proof); an unknown one leads nowhere.
-        ("GET" | "POST" | "PUT" | "PATCH" | "DELETE", "/t/{id}/{path}") => at("/t/none/x", Some(json!({})), |_| 404, 0),
-        ("GET" | "POST" | "PUT" | "PATCH" | "DELETE", "/t/{id}/") => at("/t/none/", Some(json!({})), |_| 404, 0),
+        ("GET" | "POST" | "PUT" | "PATCH" | "DELETE", "/t/{id}/{path}") => {
+            at("/t/none/x", Some(json!({})), |_| 404, 0)
+        }
+        ("GET" | "POST" | "PUT" | "PATCH" | "DELETE", "/t/{id}/") => {
+            at("/t/none/", Some(json!({})), |_| 404, 0)
+        }
         ("DELETE", "/api/gateways/{id}") => {
             let expect = |p| match p {
                 Persona::Owner => 204,

@@ -48,10 +48,12 @@ async fn private_api() -> (std::net::SocketAddr, Arc<Seen>) {
     let app = Router::new()
         .route(
             "/echo",
-            post(move |State(seen): State<Arc<Seen>>, headers: HeaderMap, Json(body): Json<Value>| async move {
-                note(&seen, &headers);
-                Json(body)
-            }),
+            post(
+                move |State(seen): State<Arc<Seen>>, headers: HeaderMap, Json(body): Json<Value>| async move {
+                    note(&seen, &headers);
+                    Json(body)
+                },
+            ),
         )
         .route(
             "/big",
@@ -61,12 +63,15 @@ async fn private_api() -> (std::net::SocketAddr, Arc<Seen>) {
         )
         .route(
             "/slow",
-            get(|State(seen): State<Arc<Seen>>, Query(query): Query<std::collections::HashMap<String, u64>>| async move {
-                let mut guard = SlowGuard(seen, false);
-                tokio::time::sleep(Duration::from_millis(query["ms"])).await;
-                guard.1 = true;
-                Json(json!({"slept": query["ms"]}))
-            }),
+            get(
+                |State(seen): State<Arc<Seen>>,
+                 Query(query): Query<std::collections::HashMap<String, u64>>| async move {
+                    let mut guard = SlowGuard(seen, false);
+                    tokio::time::sleep(Duration::from_millis(query["ms"])).await;
+                    guard.1 = true;
+                    Json(json!({"slept": query["ms"]}))
+                },
+            ),
         )
         .layer(axum::extract::DefaultBodyLimit::disable())
         .with_state(seen.clone());
@@ -114,7 +119,10 @@ async fn setup(db: &TestDb) -> Setup {
     let connector = body["id"].as_str().unwrap().to_owned();
     let (status, body) = harness
         .admin
-        .post(&format!("/api/connectors/{connector}/connections"), json!({"displayName": "Private", "values": {}}))
+        .post(
+            &format!("/api/connectors/{connector}/connections"),
+            json!({"displayName": "Private", "values": {}}),
+        )
         .await;
     assert_eq!(status, 201, "{body}");
     let connection = body["id"].as_str().unwrap().to_owned();
@@ -263,9 +271,11 @@ server_test!(a_caller_that_gives_up_cancels_the_call_at_the_destination, |db| {
     setup.bind(true).await;
     let _agent = setup.allowed_agent("edge");
     setup.wait_agents(1).await;
-    let impatient = reqwest::Client::builder().no_proxy().timeout(Duration::from_millis(300)).build().unwrap();
+    let impatient =
+        reqwest::Client::builder().no_proxy().timeout(Duration::from_millis(300)).build().unwrap();
     let url = format!("{}/api/connections/{}/operations/Slow", setup.harness.server.url, setup.connection);
-    let given_up = impatient.post(url).bearer_auth(setup.harness.admin.token()).json(&json!({"ms": 20000})).send().await;
+    let given_up =
+        impatient.post(url).bearer_auth(setup.harness.admin.token()).json(&json!({"ms": 20000})).send().await;
     assert!(given_up.is_err(), "the caller timed out");
     let deadline = Instant::now() + Duration::from_secs(5);
     while setup.seen.abandoned.load(Ordering::SeqCst) == 0 {
@@ -298,7 +308,11 @@ server_test!(an_agent_killed_midway_fails_its_calls_cleanly_and_a_restarted_one_
         assert_eq!(status, 502, "{body}");
         assert!(message(&body).contains("agent disconnected"), "{body}");
     }
-    assert!(killed.elapsed() < Duration::from_secs(2), "in-flight calls fail at once: {:?}", killed.elapsed());
+    assert!(
+        killed.elapsed() < Duration::from_secs(2),
+        "in-flight calls fail at once: {:?}",
+        killed.elapsed()
+    );
     let (status, body) = setup.invoke("Echo", json!({"body": {"n": 1}})).await;
     assert_eq!(status, 502, "{body}");
     assert!(message(&body).contains("no agent is connected"), "{body}");

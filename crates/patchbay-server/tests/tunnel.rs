@@ -30,11 +30,14 @@ async fn local_api() -> std::net::SocketAddr {
 }
 
 server_test!(a_local_api_is_reached_at_its_tunnel_url_and_traffic_is_reported, |db| {
-    let harness = Harness::start_with(&db, patchbay_server::ServerConfig { allow_loopback: false, ..db.config() }).await;
+    let harness =
+        Harness::start_with(&db, patchbay_server::ServerConfig { allow_loopback: false, ..db.config() })
+            .await;
     let local = local_api().await;
     let (events, mut seen) = mpsc::unbounded_channel();
     let to = format!("http://{local}").parse().unwrap();
-    let mut options = AgentOptions::tunnel(harness.server.url.parse().unwrap(), harness.admin.token(), to).unwrap();
+    let mut options =
+        AgentOptions::tunnel(harness.server.url.parse().unwrap(), harness.admin.token(), to).unwrap();
     options.events = Some(events);
     let agent = tokio::spawn(run(options));
     let url = match tokio::time::timeout(Duration::from_secs(10), seen.recv()).await {

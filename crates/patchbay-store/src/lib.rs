@@ -50,11 +50,11 @@ pub use connections::{Connection, ConnectionSecrets, ConnectionStatus, Connectio
 pub use connectors::{Connector, ConnectorPackage, ConnectorRevision, Connectors, RevisionInfo};
 pub use dialect::Backend;
 pub use error::{Result, StoreError};
-pub use gateways::{Gateway, Gateways, IssuedGateway};
 pub use flows::{ActionEntry, Flow, FlowRevision, Flows, NewFlow, Run, RunLease, RunStatus};
+pub use gateways::{Gateway, Gateways, IssuedGateway};
 pub use ids::{
-    ConnectionId, ConnectorId, EnvironmentId, EventId, FlowId, GatewayId, RunId, SubscriptionId, TokenId, TriggerId,
-    UserId, now_ms,
+    ConnectionId, ConnectorId, EnvironmentId, EventId, FlowId, GatewayId, RunId, SubscriptionId, TokenId,
+    TriggerId, UserId, now_ms,
 };
 pub use oauth_states::{OAuthState, OAuthStates};
 pub use people::{ApiToken, Bootstrap, Environment, IssuedToken, NewUser, People, Role, User};

@@ -78,7 +78,10 @@ pub fn run(args: GatewayArgs) -> anyhow::Result<ExitCode> {
             Some(GatewayCommand::List(args)) => list(&args.target).await,
             Some(GatewayCommand::Delete(args)) => {
                 let client = args.target.client()?;
-                client.send(Method::DELETE, &format!("/api/gateways/{}", args.id), None).await?.into_result()?;
+                client
+                    .send(Method::DELETE, &format!("/api/gateways/{}", args.id), None)
+                    .await?
+                    .into_result()?;
                 println!("deleted gateway {}", args.id);
                 Ok(ExitCode::SUCCESS)
             }
@@ -117,7 +120,8 @@ fn host_name() -> String {
 /// `gateway create`.
 async fn create(args: &CreateArgs) -> anyhow::Result<ExitCode> {
     let client = args.target.client()?;
-    let created = client.send(Method::POST, "/api/gateways", Some(&json!({"name": args.name}))).await?.into_result()?;
+    let created =
+        client.send(Method::POST, "/api/gateways", Some(&json!({"name": args.name}))).await?.into_result()?;
     println!("created gateway {} ({})", cell(&created["name"]), cell(&created["id"]));
     println!("token (shown once): {}", cell(&created["token"]));
     println!(
@@ -136,8 +140,13 @@ async fn list(target: &Target) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|g| {
             let status = &g["status"];
-            let agents: Vec<String> =
-                status["agents"].as_array().map(Vec::as_slice).unwrap_or_default().iter().map(|a| cell(&a["name"])).collect();
+            let agents: Vec<String> = status["agents"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+                .iter()
+                .map(|a| cell(&a["name"]))
+                .collect();
             [
                 cell(&g["id"]),
                 cell(&g["name"]),

@@ -23,7 +23,8 @@ pub struct TunnelArgs {
 pub fn run(args: TunnelArgs) -> anyhow::Result<ExitCode> {
     let profile = args.target.resolve()?;
     let to = args.to.parse().with_context(|| format!("--to {:?} is not a URL", args.to))?;
-    let server = profile.url.parse().with_context(|| format!("the server URL {:?} is not a URL", profile.url))?;
+    let server =
+        profile.url.parse().with_context(|| format!("the server URL {:?} is not a URL", profile.url))?;
     let mut options = AgentOptions::tunnel(server, profile.token, to)?;
     let (events, mut seen) = mpsc::unbounded_channel();
     options.events = Some(events);

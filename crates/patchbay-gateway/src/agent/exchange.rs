@@ -42,7 +42,10 @@ pub(super) async fn run_exchange(
     let exchange = carry(id, head, body, &backend, &out);
     let outcome = match tokio::time::timeout(backend.timeout, exchange).await {
         Ok(outcome) => outcome,
-        Err(_) => Err(failure(FailureKind::Timeout, format!("the destination took longer than {:?}", backend.timeout))),
+        Err(_) => Err(failure(
+            FailureKind::Timeout,
+            format!("the destination took longer than {:?}", backend.timeout),
+        )),
     };
     let ms = started.elapsed().as_secs_f64() * 1e3;
     if let Some(events) = &backend.events {
@@ -78,14 +81,21 @@ async fn carry(
     backend: &Backend,
     out: &mpsc::Sender<Message>,
 ) -> Result<u16, Failure> {
-    let url = Url::parse(&head.url).map_err(|_| failure(FailureKind::Other, "the request URL does not parse"))?;
+    let url =
+        Url::parse(&head.url).map_err(|_| failure(FailureKind::Other, "the request URL does not parse"))?;
     if !backend.allow.permits(&url) {
-        return Err(failure(FailureKind::Forbidden, format!("{} is not on this agent's allow list", authority(&url))));
+        return Err(failure(
+            FailureKind::Forbidden,
+            format!("{} is not on this agent's allow list", authority(&url)),
+        ));
     }
-    let method = Method::from_bytes(head.method.as_bytes()).map_err(|_| failure(FailureKind::Other, "bad method"))?;
+    let method =
+        Method::from_bytes(head.method.as_bytes()).map_err(|_| failure(FailureKind::Other, "bad method"))?;
     let mut request = backend.client.request(method, url.clone());
     for (name, value) in &head.headers {
-        if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_bytes(value)) {
+        if let (Ok(name), Ok(value)) =
+            (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_bytes(value))
+        {
             request = request.header(name, value);
         }
     }
@@ -94,7 +104,9 @@ async fn carry(
         let stream = futures_util::stream::unfold(chunks, |mut chunks| async move {
             chunks.recv().await.map(|chunk| (Ok::<Bytes, std::io::Error>(chunk), chunks))
         });
-        request = request.header(http::header::CONTENT_LENGTH, head.body_len).body(reqwest::Body::wrap_stream(stream));
+        request = request
+            .header(http::header::CONTENT_LENGTH, head.body_len)
+            .body(reqwest::Body::wrap_stream(stream));
     }
     let mut response = request.send().await.map_err(|err| send_failure(&err, &url))?;
     let status = response.status().as_u16();
@@ -110,7 +122,12 @@ async fn carry(
         let chunk = match response.chunk().await {
             Ok(Some(chunk)) => chunk,
             Ok(None) => break,
-            Err(_) => return Err(failure(FailureKind::Interrupted, format!("{} broke off the response", authority(&url)))),
+            Err(_) => {
+                return Err(failure(
+                    FailureKind::Interrupted,
+                    format!("{} broke off the response", authority(&url)),
+                ));
+            }
         };
         for start in (0..chunk.len()).step_by(CHUNK_BYTES) {
             let piece = chunk.slice(start..(start + CHUNK_BYTES).min(chunk.len()));

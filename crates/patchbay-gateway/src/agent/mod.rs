@@ -14,7 +14,9 @@ mod session;
 
 pub use allow::{AllowError, AllowList};
 
-use crate::protocol::{AGENT_NAME_HEADER, CONNECT_PATH, TUNNEL_CONNECT_PATH, TUNNEL_TO_HEADER, TUNNEL_URL_HEADER};
+use crate::protocol::{
+    AGENT_NAME_HEADER, CONNECT_PATH, TUNNEL_CONNECT_PATH, TUNNEL_TO_HEADER, TUNNEL_URL_HEADER,
+};
 use http::HeaderValue;
 use std::sync::Arc;
 use std::time::Duration;
@@ -198,7 +200,8 @@ async fn connect(endpoint: &Url, options: &AgentOptions) -> Result<(Socket, Opti
     let connecting = tokio_tungstenite::connect_async(request);
     match tokio::time::timeout(Duration::from_secs(20), connecting).await {
         Ok(Ok((socket, response))) => {
-            let url = response.headers().get(TUNNEL_URL_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
+            let url =
+                response.headers().get(TUNNEL_URL_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
             Ok((socket, url))
         }
         Ok(Err(tokio_tungstenite::tungstenite::Error::Http(response)))

@@ -53,7 +53,8 @@ pub fn decode(bytes: &Bytes) -> Result<(u64, Frame), FrameError> {
         REQUEST => {
             let method = reader.text()?;
             let url = reader.text()?;
-            let body_len = u64::from_be_bytes(reader.take(8)?.try_into().map_err(|_| FrameError("short length"))?);
+            let body_len =
+                u64::from_be_bytes(reader.take(8)?.try_into().map_err(|_| FrameError("short length"))?);
             let headers = reader.headers()?;
             Frame::Request(RequestHead { method, url, headers, body_len })
         }
@@ -71,7 +72,8 @@ pub fn decode(bytes: &Bytes) -> Result<(u64, Frame), FrameError> {
         }
         _ => return Err(FrameError("unknown frame kind")),
     };
-    if matches!(frame, Frame::Request(_) | Frame::Response(_) | Frame::End | Frame::Cancel) && !reader.rest().is_empty()
+    if matches!(frame, Frame::Request(_) | Frame::Response(_) | Frame::End | Frame::Cancel)
+        && !reader.rest().is_empty()
     {
         return Err(FrameError("trailing bytes"));
     }
@@ -116,7 +118,8 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     fn take(&mut self, len: usize) -> Result<&[u8], FrameError> {
-        let end = self.at.checked_add(len).filter(|end| *end <= self.bytes.len()).ok_or(FrameError("truncated"))?;
+        let end =
+            self.at.checked_add(len).filter(|end| *end <= self.bytes.len()).ok_or(FrameError("truncated"))?;
         let slice = &self.bytes[self.at..end];
         self.at = end;
         Ok(slice)
@@ -174,7 +177,10 @@ mod tests {
         round_trip(Frame::Request(RequestHead {
             method: "POST".into(),
             url: "http://10.0.0.5:8080/x?y=1".into(),
-            headers: vec![("content-type".into(), Bytes::from_static(b"application/json")), ("x-e".into(), Bytes::new())],
+            headers: vec![
+                ("content-type".into(), Bytes::from_static(b"application/json")),
+                ("x-e".into(), Bytes::new()),
+            ],
             body_len: 5,
         }));
         round_trip(Frame::Response(ResponseHead { status: 204, headers: vec![] }));
@@ -188,8 +194,17 @@ mod tests {
     #[test]
     fn truncated_and_unknown_frames_are_errors() {
         assert_eq!(decode(&Bytes::new()), Err(FrameError("truncated")));
-        assert_eq!(decode(&Bytes::from_static(&[9, 0, 0, 0, 0, 0, 0, 0, 1])), Err(FrameError("unknown frame kind")));
-        let whole = encode(7, &Frame::Response(ResponseHead { status: 200, headers: vec![("a".into(), Bytes::from_static(b"b"))] }));
+        assert_eq!(
+            decode(&Bytes::from_static(&[9, 0, 0, 0, 0, 0, 0, 0, 1])),
+            Err(FrameError("unknown frame kind"))
+        );
+        let whole = encode(
+            7,
+            &Frame::Response(ResponseHead {
+                status: 200,
+                headers: vec![("a".into(), Bytes::from_static(b"b"))],
+            }),
+        );
         for cut in 0..whole.len() {
             assert!(decode(&whole.slice(..cut)).is_err(), "cut at {cut}");
         }

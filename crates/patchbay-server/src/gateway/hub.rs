@@ -102,7 +102,8 @@ impl GatewayHub {
         let mut pools = self.pools.lock().unwrap_or_else(|poison| poison.into_inner());
         let pool = pools.entry(gateway.clone()).or_default();
         pool.agents.push(agent.clone());
-        metrics::gauge!("patchbay_gateway_agents", "gateway" => gateway.to_string()).set(pool.agents.len() as f64);
+        metrics::gauge!("patchbay_gateway_agents", "gateway" => gateway.to_string())
+            .set(pool.agents.len() as f64);
         (agent, frames)
     }
 
@@ -134,7 +135,13 @@ impl GatewayHub {
         let pools = self.pools.lock().unwrap_or_else(|poison| poison.into_inner());
         let read = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
         match pools.get(gateway) {
-            None => GatewayStatus { agents: Vec::new(), requests: 0, failures: 0, bytes_sent: 0, bytes_received: 0 },
+            None => GatewayStatus {
+                agents: Vec::new(),
+                requests: 0,
+                failures: 0,
+                bytes_sent: 0,
+                bytes_received: 0,
+            },
             Some(pool) => GatewayStatus {
                 agents: pool
                     .agents

@@ -40,15 +40,22 @@ impl GatewayRelay {
         if result.is_err() {
             traffic.failures.fetch_add(1, Ordering::Relaxed);
         }
-        metrics::counter!("patchbay_gateway_requests_total", "gateway" => label, "outcome" => outcome).increment(1);
+        metrics::counter!("patchbay_gateway_requests_total", "gateway" => label, "outcome" => outcome)
+            .increment(1);
         result
     }
 
     /// One exchange through `agent`.
-    async fn through(&self, agent: &Arc<Agent>, request: WireRequest, traffic: &Traffic) -> Result<WireResponse, TransportError> {
+    async fn through(
+        &self,
+        agent: &Arc<Agent>,
+        request: WireRequest,
+        traffic: &Traffic,
+    ) -> Result<WireResponse, TransportError> {
         let (id, mut frames) = agent.open();
         let mut guard = Pending { agent: agent.clone(), id, finished: false };
-        let gone = || TransportError::Interrupted(format!("gateway {} (its agent disconnected)", self.gateway));
+        let gone =
+            || TransportError::Interrupted(format!("gateway {} (its agent disconnected)", self.gateway));
         let head = RequestHead {
             method: request.method.to_string(),
             url: request.url.to_string(),
@@ -79,11 +86,16 @@ impl GatewayRelay {
     }
 
     /// Gathers the response; `Err(None)` when the agent went away.
-    async fn receive(&self, frames: &mut mpsc::Receiver<Frame>) -> Result<WireResponse, Option<TransportError>> {
+    async fn receive(
+        &self,
+        frames: &mut mpsc::Receiver<Frame>,
+    ) -> Result<WireResponse, Option<TransportError>> {
         let (status, headers) = match frames.recv().await {
             Some(Frame::Response(head)) => (head.status, head.headers),
             Some(Frame::Error(failure)) => return Err(Some(self.failed(failure))),
-            Some(_) => return Err(Some(TransportError::Other("the gateway agent answered out of order".into()))),
+            Some(_) => {
+                return Err(Some(TransportError::Other("the gateway agent answered out of order".into())));
+            }
             None => return Err(None),
         };
         let status = StatusCode::from_u16(status)
@@ -99,7 +111,9 @@ impl GatewayRelay {
                 }
                 Some(Frame::End) => break,
                 Some(Frame::Error(failure)) => return Err(Some(self.failed(failure))),
-                Some(_) => return Err(Some(TransportError::Other("the gateway agent answered out of order".into()))),
+                Some(_) => {
+                    return Err(Some(TransportError::Other("the gateway agent answered out of order".into())));
+                }
                 None => return Err(None),
             }
         }
@@ -110,7 +124,9 @@ impl GatewayRelay {
     fn failed(&self, failure: Failure) -> TransportError {
         let message = format!("gateway {}: {}", self.gateway, failure.message);
         match failure.kind {
-            FailureKind::Forbidden => TransportError::Forbidden { host: self.gateway.to_string(), reason: failure.message },
+            FailureKind::Forbidden => {
+                TransportError::Forbidden { host: self.gateway.to_string(), reason: failure.message }
+            }
             FailureKind::Connect => TransportError::Connect(message),
             FailureKind::Interrupted => TransportError::Interrupted(message),
             FailureKind::Timeout | FailureKind::Other => TransportError::Other(message),
@@ -154,7 +170,9 @@ fn headers_out(headers: &HeaderMap) -> Vec<(String, Bytes)> {
 fn headers_in(headers: Vec<(String, Bytes)>) -> HeaderMap {
     let mut map = HeaderMap::with_capacity(headers.len());
     for (name, value) in headers {
-        if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_maybe_shared(value)) {
+        if let (Ok(name), Ok(value)) =
+            (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_maybe_shared(value))
+        {
             map.append(name, value);
         }
     }
@@ -165,6 +183,13 @@ fn headers_in(headers: Vec<(String, Bytes)>) -> HeaderMap {
 fn is_framing(name: &str) -> bool {
     matches!(
         name,
-        "connection" | "content-length" | "transfer-encoding" | "keep-alive" | "te" | "trailer" | "upgrade" | "proxy-connection"
+        "connection"
+            | "content-length"
+            | "transfer-encoding"
+            | "keep-alive"
+            | "te"
+            | "trailer"
+            | "upgrade"
+            | "proxy-connection"
     )
 }

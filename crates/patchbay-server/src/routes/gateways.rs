@@ -256,5 +256,7 @@ async fn connect(
         .map(|name| name.chars().filter(|c| !c.is_control()).take(100).collect::<String>())
         .unwrap_or_else(|| "agent".to_owned());
     let hub = state.gateways.clone();
-    Ok(upgrade.on_upgrade(move |socket| crate::gateway::socket::serve(socket, hub, gateway.id, name)).into_response())
+    Ok(upgrade
+        .on_upgrade(move |socket| crate::gateway::socket::serve(socket, hub, gateway.id, name))
+        .into_response())
 }

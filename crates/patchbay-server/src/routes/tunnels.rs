@@ -57,8 +57,13 @@ async fn connect(
         .and_then(|value| value.to_str().ok())
         .and_then(|text| Url::parse(text).ok())
         .filter(|url| matches!(url.scheme(), "http" | "https") && url.host().is_some())
-        .ok_or_else(|| ApiError::bad_request("invalid_origin", format!("{TUNNEL_TO_HEADER} must be an http(s) URL")))?;
-    let id = state.tunnels.open(origin).ok_or_else(|| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "random", "no randomness"))?;
+        .ok_or_else(|| {
+            ApiError::bad_request("invalid_origin", format!("{TUNNEL_TO_HEADER} must be an http(s) URL"))
+        })?;
+    let id = state
+        .tunnels
+        .open(origin)
+        .ok_or_else(|| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "random", "no randomness"))?;
     let public = format!("{}/t/{id}/", state.public_url);
     let (hub, tunnels) = (state.gateways.clone(), state.tunnels.clone());
     let mut response = upgrade
@@ -138,7 +143,9 @@ async fn forward(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let origin = state.tunnels.origin(id).ok_or_else(|| ApiError::not_found("tunnel"))?;
-    let mut url = origin.join(path).map_err(|_| ApiError::bad_request("invalid_path", "the path does not form a URL"))?;
+    let mut url = origin
+        .join(path)
+        .map_err(|_| ApiError::bad_request("invalid_path", "the path does not form a URL"))?;
     url.set_query(uri.query());
     let mut request = WireRequest::new(method, url);
     request.headers = headers;
