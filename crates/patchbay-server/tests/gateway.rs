@@ -145,15 +145,7 @@ impl Setup {
 
     /// Starts an agent named `name` that may reach `allow`.
     fn agent(&self, name: &str, allow: &[String]) -> JoinHandle<()> {
-        let options = AgentOptions::new(
-            self.harness.server.url.parse().unwrap(),
-            &self.token,
-            name,
-            AllowList::parse(allow).unwrap(),
-        );
-        tokio::spawn(async move {
-            let _ = run(options).await;
-        })
+        start_agent(&self.harness, &self.token, name, allow)
     }
 
     /// Starts an agent allowed to reach the private API.
@@ -179,6 +171,15 @@ impl Setup {
     async fn invoke(&self, operation: &str, inputs: Value) -> (u16, Value) {
         invoke(&self.harness.admin, &self.connection, operation, inputs).await
     }
+}
+
+/// Starts an agent of the gateway whose token is `token`, named `name`, that may reach `allow`.
+fn start_agent(harness: &Harness, token: &str, name: &str, allow: &[String]) -> JoinHandle<()> {
+    let server = harness.server.url.parse().unwrap();
+    let options = AgentOptions::new(server, token, name, AllowList::parse(allow).unwrap());
+    tokio::spawn(async move {
+        let _ = run(options).await;
+    })
 }
 
 async fn invoke(client: &Client, connection: &str, operation: &str, inputs: Value) -> (u16, Value) {
@@ -347,4 +348,56 @@ server_test!(two_agents_share_the_calls_and_the_survivor_takes_them_all, |db| {
     let via = setup.seen.via.lock().unwrap().clone();
     assert!(via.iter().all(|v| v.contains("edge-b")), "{via:?}");
     setup.harness.stop().await;
+});
+
+server_test!(polls_and_webhook_subscriptions_of_a_bound_connection_go_through_the_agent, |db| {
+    let config = patchbay_server::ServerConfig { allow_loopback: false, ..db.config() };
+    let h = Harness::start_with(&db, config).await;
+    let api = common::contoso().await;
+    let connector = common::upload_contoso(&h.admin, &api).await;
+    let connection = common::connect(&h.admin, &connector).await;
+    let (_, gateway) = h.admin.post("/api/gateways", json!({"name": "lan"})).await;
+    let path = format!("/api/connections/{connection}/gateway");
+    let (status, bound) = h.admin.put(&path, json!({"gatewayId": gateway["id"]})).await;
+    assert_eq!(status, 200, "{bound}");
+    let _agent = start_agent(&h, gateway["token"].as_str().unwrap(), "edge", &[api.addr.to_string()]);
+    let mut last = Value::Null;
+    for _ in 0..200 {
+        let (status, project) = common::create_project(&h.admin, &connection, "Through").await;
+        last = project;
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(last["body"]["id"].is_string(), "the agent carried the first call: {last}");
+    let (_, project) = common::create_project(&h.admin, &connection, "Watched").await;
+    let project = project["body"]["id"].as_str().unwrap().to_owned();
+
+    let body =
+        json!({"operationId": "OnNewOrUpdatedTasks", "inputs": {"projectId": project}, "enabled": false});
+    let (status, polling) = h.admin.post(&format!("/api/connections/{connection}/triggers"), body).await;
+    assert_eq!(status, 201, "{polling}");
+    let poll = format!("/api/triggers/{}/poll", polling["id"].as_str().unwrap());
+    let (_, first) = h.admin.post(&poll, json!({})).await;
+    assert_eq!((&first["outcome"], &first["backendStatus"]), (&json!("nothing_new"), &json!(202)), "{first}");
+    let create_task = format!("/api/connections/{connection}/operations/CreateTask");
+    let (status, _) = h.admin.post(&create_task, json!({"projectId": project, "body": {"title": "T"}})).await;
+    assert_eq!(status, 200);
+    let (_, second) = h.admin.post(&poll, json!({})).await;
+    assert_eq!((&second["outcome"], &second["eventsStored"]), (&json!("fired"), &json!(1)), "{second}");
+
+    let body = json!({"operationId": "OnTaskEvent", "inputs": {"body": {"event": "taskCreated", "projectId": project}}});
+    let (status, webhook) = h.admin.post(&format!("/api/connections/{connection}/triggers"), body).await;
+    assert_eq!(status, 201, "{webhook}");
+    assert_eq!(webhook["subscriptions"][0]["status"], "active", "subscribed through the agent: {webhook}");
+    let disable = format!("/api/triggers/{}/disable", webhook["id"].as_str().unwrap());
+    let (status, disabled) = h.admin.post(&disable, json!({})).await;
+    assert_eq!(status, 200, "{disabled}");
+    assert_eq!(disabled["removals"][0]["removed"], true, "unsubscribed through the agent: {disabled}");
+
+    let (_, view) = h.admin.get(&format!("/api/gateways/{}", gateway["id"].as_str().unwrap())).await;
+    assert!(view["status"]["requests"].as_u64().unwrap() >= 7, "{view}");
+    h.stop().await;
+    api.shutdown().await.unwrap();
 });

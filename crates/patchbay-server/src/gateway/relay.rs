@@ -112,7 +112,9 @@ impl GatewayRelay {
                 Some(Frame::End) => break,
                 Some(Frame::Error(failure)) => return Err(Some(self.failed(failure))),
                 Some(_) => {
-                    return Err(Some(TransportError::Other("the gateway agent answered out of order".into())));
+                    return Err(Some(TransportError::Other(
+                        "the gateway agent answered out of order".into(),
+                    )));
                 }
                 None => return Err(None),
             }
