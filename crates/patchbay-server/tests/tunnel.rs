@@ -68,6 +68,8 @@ server_test!(a_local_api_is_reached_at_its_tunnel_url_and_traffic_is_reported, |
     assert_eq!(carried[1], ("GET".to_owned(), "/".to_owned(), Some(200)));
     assert_eq!(carried[2], ("POST".to_owned(), "/echo".to_owned(), Some(200)));
 
+    let (_, metrics) = harness.admin.get("/metrics").await;
+    assert!(!metrics.to_string().contains(&id), "/metrics needs no token: it must not show the tunnel id");
     let guessed = http.get(format!("{}/t/{}x/hello", harness.server.url, id)).send().await.unwrap();
     assert_eq!(guessed.status(), 404, "an unknown tunnel id leads nowhere");
     agent.abort();

@@ -102,7 +102,7 @@ impl GatewayHub {
         let mut pools = self.pools.lock().unwrap_or_else(|poison| poison.into_inner());
         let pool = pools.entry(gateway.clone()).or_default();
         pool.agents.push(agent.clone());
-        metrics::gauge!("patchbay_gateway_agents", "gateway" => gateway.to_string())
+        metrics::gauge!("patchbay_gateway_agents", "gateway" => metric_label(gateway))
             .set(pool.agents.len() as f64);
         (agent, frames)
     }
@@ -112,10 +112,15 @@ impl GatewayHub {
         let mut pools = self.pools.lock().unwrap_or_else(|poison| poison.into_inner());
         if let Some(pool) = pools.get_mut(gateway) {
             pool.agents.retain(|a| a.id != agent.id);
-            metrics::gauge!("patchbay_gateway_agents", "gateway" => gateway.to_string())
+            metrics::gauge!("patchbay_gateway_agents", "gateway" => metric_label(gateway))
                 .set(pool.agents.len() as f64);
         }
         agent.pending.lock().unwrap_or_else(|poison| poison.into_inner()).clear();
+    }
+
+    /// Forgets `gateway` entirely (a closed tunnel), counters included.
+    pub fn forget(&self, gateway: &GatewayId) {
+        self.pools.lock().unwrap_or_else(|poison| poison.into_inner()).remove(gateway);
     }
 
     /// The next live agent of `gateway` in turn, with the gateway's counters.
@@ -158,6 +163,16 @@ impl GatewayHub {
                 bytes_received: read(&pool.traffic.bytes_received),
             },
         }
+    }
+}
+
+/// The `gateway` label of a hub key in `/metrics`: the gateway's id, or `tunnel` for every dev
+/// tunnel (a tunnel's id is the proof that opens it and `/metrics` needs no token).
+pub fn metric_label(gateway: &GatewayId) -> String {
+    if gateway.as_str().starts_with(crate::gateway::tunnels::KEY_PREFIX) {
+        "tunnel".to_owned()
+    } else {
+        gateway.to_string()
     }
 }
 

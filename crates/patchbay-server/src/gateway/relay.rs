@@ -2,7 +2,7 @@
 //! response head, body chunks and end back, gathered within the size limit. A caller that gives
 //! up (the future is dropped) sends a cancel frame, so the agent stops too.
 
-use super::hub::{Agent, GatewayHub, Traffic};
+use super::hub::{Agent, GatewayHub, Traffic, metric_label};
 use bytes::{Bytes, BytesMut};
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use patchbay_gateway::protocol::{CHUNK_BYTES, Failure, FailureKind, Frame, RequestHead};
@@ -31,7 +31,7 @@ impl GatewayRelay {
     async fn carry(&self, request: WireRequest) -> Result<WireResponse, TransportError> {
         let (agent, traffic) = self.hub.pick(&self.gateway);
         traffic.requests.fetch_add(1, Ordering::Relaxed);
-        let label = self.gateway.to_string();
+        let label = metric_label(&self.gateway);
         let result = match agent {
             None => Err(TransportError::Connect(format!("gateway {} (no agent is connected)", self.gateway))),
             Some(agent) => self.through(&agent, request, &traffic).await,
@@ -75,12 +75,12 @@ impl GatewayRelay {
             return Err(gone());
         }
         traffic.bytes_sent.fetch_add(request.body.len() as u64, Ordering::Relaxed);
-        metrics::counter!("patchbay_gateway_bytes_total", "gateway" => self.gateway.to_string(), "direction" => "sent")
+        metrics::counter!("patchbay_gateway_bytes_total", "gateway" => metric_label(&self.gateway), "direction" => "sent")
             .increment(request.body.len() as u64);
         let response = self.receive(&mut frames).await.map_err(|error| error.unwrap_or_else(gone))?;
         guard.finished = true;
         traffic.bytes_received.fetch_add(response.body.len() as u64, Ordering::Relaxed);
-        metrics::counter!("patchbay_gateway_bytes_total", "gateway" => self.gateway.to_string(), "direction" => "received")
+        metrics::counter!("patchbay_gateway_bytes_total", "gateway" => metric_label(&self.gateway), "direction" => "received")
             .increment(response.body.len() as u64);
         Ok(response)
     }

@@ -35,9 +35,12 @@ impl Tunnels {
     }
 }
 
+/// The prefix of the hub keys of tunnels.
+pub const KEY_PREFIX: &str = "tun_";
+
 /// The hub key under which a tunnel's agent is registered.
 pub fn hub_key(id: &str) -> GatewayId {
-    GatewayId::from(format!("tun_{id}"))
+    GatewayId::from(format!("{KEY_PREFIX}{id}"))
 }
 
 /// Fills `bytes` from the operating system's random source.
