@@ -100,12 +100,15 @@ pub async fn start_with_store(config: ServerConfig, store: Store) -> Result<Runn
         .await
         .map_err(|source| ServerError::Bind { addr: config.listen, source })?;
     let addr = listener.local_addr()?;
-    let url = match &config.public_url {
-        Some(url) => url.trim_end_matches('/').to_owned(),
-        None if addr.ip().is_unspecified() => format!("http://127.0.0.1:{}", addr.port()),
-        None => format!("http://{addr}"),
+    let own = if addr.ip().is_unspecified() {
+        format!("http://127.0.0.1:{}", addr.port())
+    } else {
+        format!("http://{addr}")
     };
+    let url =
+        config.public_url.as_ref().map_or_else(|| own.clone(), |url| url.trim_end_matches('/').to_owned());
     let state = AppState::new(store.clone(), runtime, url.clone())
+        .with_node_url(config.node_url.as_deref().unwrap_or(&own))
         .with_rate_limit(config.rate_limit_per_minute)
         .with_triggers(config.triggers.clone())
         .with_flows(config.flows.clone());

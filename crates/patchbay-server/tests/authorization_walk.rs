@@ -259,6 +259,8 @@ fn gateway_expectation(method: &Method, template: &str) -> Option<Expectation> {
         ("PUT", "/api/connections/{id}/gateway") => {
             at("/api/connections/{K}/gateway", Some(json!({"gatewayId": null})), own_connection, 0)
         }
+        // Between nodes only: no user token opens it.
+        ("POST", "/api/gateways/{id}/relay") => at("/api/gateways/{G}/relay", Some(json!({})), |_| 401, 0),
         // A plain GET is not a WebSocket: each signed-in caller is told so.
         ("GET", "/api/tunnels/connect") => {
             at("", None, |p| if p == Persona::Anonymous { 401 } else { 400 }, 0)

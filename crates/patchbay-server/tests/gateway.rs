@@ -401,3 +401,33 @@ server_test!(polls_and_webhook_subscriptions_of_a_bound_connection_go_through_th
     h.stop().await;
     api.shutdown().await.unwrap();
 });
+
+server_test!(a_node_without_the_agent_forwards_calls_to_the_node_that_holds_it, |db| {
+    let setup = setup(&db).await;
+    setup.bind(true).await;
+    let config = patchbay_server::ServerConfig { allow_loopback: false, ..db.config() };
+    let other = patchbay_server::start_with_store(config, setup.harness.store.clone()).await.unwrap();
+    let admin_there = setup.harness.admin.with_base(&other.url);
+    let agent = setup.allowed_agent("edge");
+    setup.wait_agents(1).await;
+    let (status, body) =
+        invoke(&admin_there, &setup.connection, "Echo", json!({"body": {"via": "node 2"}})).await;
+    assert_eq!((status, &body["body"]), (200, &json!({"via": "node 2"})), "forwarded to node 1: {body}");
+    let (status, body) = invoke(&admin_there, &setup.connection, "Big", json!({"n": 300_000})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["body"]["data"].as_str().map(str::len), Some(300_000));
+
+    // Without the nodes' credential the relay route refuses, whoever asks.
+    let relay = format!("/api/gateways/{}/relay", setup.gateway);
+    assert_eq!(setup.harness.admin.post(&relay, json!({})).await.0, 401);
+
+    agent.abort();
+    setup.wait_agents(0).await;
+    let started = Instant::now();
+    let (status, body) = invoke(&admin_there, &setup.connection, "Echo", json!({"body": {}})).await;
+    assert_eq!(status, 502, "{body}");
+    assert!(message(&body).contains("no agent is connected"), "{body}");
+    assert!(started.elapsed() < Duration::from_secs(1));
+    other.shutdown().await.unwrap();
+    setup.harness.stop().await;
+});

@@ -167,4 +167,48 @@ impl<'a> Gateways<'a> {
         self.store.connections().get(connection).await?;
         Err(StoreError::not_found("gateway", gateway.map(GatewayId::as_str).unwrap_or_default()))
     }
+
+    /// Records that the node reached at `node_url` holds `agents` agents of `gateway`, now
+    /// (0 removes the record).
+    pub async fn set_presence(self, gateway: &GatewayId, node_url: &str, agents: usize) -> Result<()> {
+        let agents = i64::try_from(agents).unwrap_or(i64::MAX);
+        on_db!(&self.store.db, pool => {
+            if agents == 0 {
+                sqlx::query("DELETE FROM gateway_presence WHERE gateway_id = $1 AND node_url = $2")
+                    .bind(gateway.as_str())
+                    .bind(node_url)
+                    .execute(pool)
+                    .await?;
+            } else {
+                sqlx::query(
+                    "INSERT INTO gateway_presence (gateway_id, node_url, agents, seen_at) \
+                     SELECT g.id, $2, $3, $4 FROM gateways g WHERE g.id = $1 \
+                     ON CONFLICT (gateway_id, node_url) DO UPDATE SET agents = $3, seen_at = $4",
+                )
+                .bind(gateway.as_str())
+                .bind(node_url)
+                .bind(agents)
+                .bind(now_ms())
+                .execute(pool)
+                .await?;
+            }
+        });
+        Ok(())
+    }
+
+    /// The nodes other than `except` that reported agents of `gateway` at or after `since_ms`.
+    pub async fn holders(self, gateway: &GatewayId, except: &str, since_ms: i64) -> Result<Vec<String>> {
+        on_db!(&self.store.db, pool => {
+            let rows = sqlx::query(
+                "SELECT node_url FROM gateway_presence WHERE gateway_id = $1 AND node_url <> $2 \
+                 AND agents > 0 AND seen_at >= $3 ORDER BY seen_at DESC",
+            )
+            .bind(gateway.as_str())
+            .bind(except)
+            .bind(since_ms)
+            .fetch_all(pool)
+            .await?;
+            rows.iter().map(|row| row.text("node_url")).collect()
+        })
+    }
 }

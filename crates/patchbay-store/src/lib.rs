@@ -154,6 +154,12 @@ impl Store {
         Gateways::new(self)
     }
 
+    /// The credential nodes sharing this store's secret key present to each other (see
+    /// [`SecretKey::node_credential`]); `None` without a key.
+    pub fn node_credential(&self) -> Option<String> {
+        self.key.as_deref().map(SecretKey::node_credential)
+    }
+
     /// The secret key, or [`StoreError::NoSecretKey`].
     fn secret_key(&self) -> Result<&SecretKey> {
         self.key.as_deref().ok_or(StoreError::NoSecretKey)

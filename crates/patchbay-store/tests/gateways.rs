@@ -62,3 +62,29 @@ store_test!(a_connection_binds_only_to_a_gateway_of_its_environment, |db| {
     store.gateways().delete(&ours.id).await.unwrap();
     assert_eq!(store.connections().get(&connection.id).await.unwrap().gateway_id, None, "deleting unbinds");
 });
+
+store_test!(nodes_record_which_gateways_they_hold_agents_of, |db| {
+    let store = db.open().await;
+    let seed = seed(&store).await;
+    let gateway = store.gateways().create(&seed.alice.id, "lan").await.unwrap().gateway;
+    let gateways = store.gateways();
+    let since = patchbay_store::now_ms() - 1000;
+    assert!(gateways.holders(&gateway.id, "http://a", since).await.unwrap().is_empty());
+    gateways.set_presence(&gateway.id, "http://a", 2).await.unwrap();
+    gateways.set_presence(&gateway.id, "http://b", 1).await.unwrap();
+    gateways.set_presence(&gateway.id, "http://b", 1).await.unwrap();
+    assert_eq!(gateways.holders(&gateway.id, "http://a", since).await.unwrap(), ["http://b"]);
+    let mut both = gateways.holders(&gateway.id, "http://c", since).await.unwrap();
+    both.sort();
+    assert_eq!(both, ["http://a", "http://b"]);
+    let later = patchbay_store::now_ms() + 60_000;
+    assert!(
+        gateways.holders(&gateway.id, "http://c", later).await.unwrap().is_empty(),
+        "stale records are ignored"
+    );
+    gateways.set_presence(&gateway.id, "http://b", 0).await.unwrap();
+    assert!(gateways.holders(&gateway.id, "http://a", since).await.unwrap().is_empty());
+    gateways.set_presence(&"gw_missing".into(), "http://a", 1).await.unwrap();
+    gateways.delete(&gateway.id).await.unwrap();
+    assert!(gateways.holders(&gateway.id, "http://c", since).await.unwrap().is_empty());
+});

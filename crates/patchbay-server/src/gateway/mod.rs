@@ -1,8 +1,10 @@
 //! The server side of on-premises gateways: the agents connected to this node ([`hub`]), the
 //! socket each one holds ([`socket`]), and the [`relay`] that carries a bound connection's calls
-//! through one of them; dev [`tunnels`] ride the same sockets. [`runtime_for`] is the one place where a connection's binding chooses
+//! through one of them, or (with several nodes, [`cluster`]) forwards it to the node holding one;
+//! dev [`tunnels`] ride the same sockets. [`runtime_for`] is the one place where a connection's binding chooses
 //! how its calls travel.
 
+pub mod cluster;
 pub mod hub;
 pub mod relay;
 pub mod socket;
@@ -30,5 +32,6 @@ pub(crate) fn relay_for(
 ) -> Option<Arc<dyn patchbay_runtime::transport::Relay>> {
     let gateway = connection.gateway_id.clone()?;
     let max_response_bytes = state.runtime.transport.options().max_response_bytes;
-    Some(Arc::new(relay::GatewayRelay::new(state.gateways.clone(), gateway, max_response_bytes)))
+    let relay = relay::GatewayRelay::new(state.gateways.clone(), gateway, max_response_bytes);
+    Some(Arc::new(relay.with_cluster(state.cluster.clone())))
 }

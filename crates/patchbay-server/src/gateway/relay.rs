@@ -19,12 +19,19 @@ pub struct GatewayRelay {
     hub: Arc<GatewayHub>,
     gateway: GatewayId,
     max_response_bytes: usize,
+    cluster: Option<Arc<super::cluster::Cluster>>,
 }
 
 impl GatewayRelay {
     /// A relay through `gateway`'s agents, accepting responses up to `max_response_bytes`.
     pub fn new(hub: Arc<GatewayHub>, gateway: GatewayId, max_response_bytes: usize) -> Self {
-        GatewayRelay { hub, gateway, max_response_bytes }
+        GatewayRelay { hub, gateway, max_response_bytes, cluster: None }
+    }
+
+    /// The same relay, forwarding to another node of `cluster` when no agent is connected here.
+    pub fn with_cluster(mut self, cluster: Option<Arc<super::cluster::Cluster>>) -> Self {
+        self.cluster = cluster;
+        self
     }
 
     /// Carries the exchange, counting it.
@@ -32,9 +39,12 @@ impl GatewayRelay {
         let (agent, traffic) = self.hub.pick(&self.gateway);
         traffic.requests.fetch_add(1, Ordering::Relaxed);
         let label = metric_label(&self.gateway);
-        let result = match agent {
-            None => Err(TransportError::Connect(format!("gateway {} (no agent is connected)", self.gateway))),
-            Some(agent) => self.through(&agent, request, &traffic).await,
+        let result = match (agent, &self.cluster) {
+            (Some(agent), _) => self.through(&agent, request, &traffic).await,
+            (None, Some(cluster)) => cluster.forward(&self.gateway, request).await,
+            (None, None) => {
+                Err(TransportError::Connect(format!("gateway {} (no agent is connected)", self.gateway)))
+            }
         };
         let outcome = if result.is_ok() { "ok" } else { "failed" };
         if result.is_err() {
@@ -160,7 +170,7 @@ impl Drop for Pending {
 }
 
 /// The request headers to send, without hop-by-hop and framing ones (the agent sets its own).
-fn headers_out(headers: &HeaderMap) -> Vec<(String, Bytes)> {
+pub(crate) fn headers_out(headers: &HeaderMap) -> Vec<(String, Bytes)> {
     headers
         .iter()
         .filter(|(name, _)| !is_framing(name.as_str()))
@@ -168,8 +178,8 @@ fn headers_out(headers: &HeaderMap) -> Vec<(String, Bytes)> {
         .collect()
 }
 
-/// The response headers received, the ones that do not parse left out.
-fn headers_in(headers: Vec<(String, Bytes)>) -> HeaderMap {
+/// The headers received, the ones that do not parse left out.
+pub(crate) fn headers_in(headers: Vec<(String, Bytes)>) -> HeaderMap {
     let mut map = HeaderMap::with_capacity(headers.len());
     for (name, value) in headers {
         if let (Ok(name), Ok(value)) =

@@ -1,6 +1,7 @@
 //! The socket of one connected agent: frames from it delivered to the exchanges waiting for
 //! them, frames to it written in order, pings every 15 s, and a silent socket dropped.
 
+use super::cluster::Cluster;
 use super::hub::GatewayHub;
 use axum::extract::ws::{Message, WebSocket};
 use futures_util::{SinkExt, StreamExt};
@@ -12,9 +13,22 @@ use std::time::{Duration, Instant};
 /// How often the server pings an agent; three silent intervals drop it.
 const PING_EVERY: Duration = Duration::from_secs(15);
 
-/// Serves an agent of `gateway` (a gateway's id, or a tunnel's) named `name` until its socket closes.
-pub async fn serve(socket: WebSocket, hub: Arc<GatewayHub>, gateway: GatewayId, name: String) {
+/// Serves an agent of `gateway` (a gateway's id, or a tunnel's) named `name` until its socket
+/// closes; with a `cluster`, this node's agents of the gateway are recorded as they come and go.
+pub async fn serve(
+    socket: WebSocket,
+    hub: Arc<GatewayHub>,
+    gateway: GatewayId,
+    name: String,
+    cluster: Option<Arc<Cluster>>,
+) {
     let (agent, mut outgoing) = hub.join(&gateway, &name);
+    let announce = async |cluster: &Option<Arc<Cluster>>| {
+        if let Some(cluster) = cluster {
+            cluster.announce(&hub, &gateway).await;
+        }
+    };
+    announce(&cluster).await;
     tracing::info!(target: "patchbay::gateway", %gateway, agent = %name, "agent connected");
     let (mut sink, mut stream) = socket.split();
     let writer = tokio::spawn(async move {
@@ -44,10 +58,12 @@ pub async fn serve(socket: WebSocket, hub: Arc<GatewayHub>, gateway: GatewayId, 
                     break;
                 }
                 agent.try_send_message(Message::Ping(bytes::Bytes::new()));
+                announce(&cluster).await;
             }
         }
     }
     hub.leave(&gateway, &agent);
+    announce(&cluster).await;
     writer.abort();
     tracing::info!(target: "patchbay::gateway", %gateway, agent = %name, "agent disconnected");
 }

@@ -1,6 +1,7 @@
 //! On-premises gateways: create (the token is shown once), list and show with their status
 //! (agents connected to this node, traffic), delete; bind a connection to one; and the
-//! WebSocket agents connect on (`GET /api/gateways/connect`, authorised by the gateway token).
+//! WebSocket agents connect on (`GET /api/gateways/connect`, authorised by the gateway token), and
+//! the route other nodes forward calls on.
 
 use axum::Json;
 use axum::extract::ws::WebSocketUpgrade;
@@ -16,9 +17,11 @@ use utoipa_axum::routes;
 
 use crate::auth::{Caller, owned_by};
 use crate::error::{ApiError, Body};
+use crate::gateway::cluster::{NODE_CREDENTIAL_HEADER, pack_response, unpack_request};
 use crate::gateway::hub::GatewayStatus;
 use crate::routes::connections::{ConnectionView, owned};
 use crate::state::SharedState;
+use patchbay_runtime::transport::Relay;
 
 /// The gateway routes.
 pub fn router() -> OpenApiRouter<SharedState> {
@@ -27,6 +30,7 @@ pub fn router() -> OpenApiRouter<SharedState> {
         .routes(routes!(show, remove))
         .routes(routes!(bind))
         .routes(routes!(connect))
+        .routes(routes!(relay))
 }
 
 /// A new gateway.
@@ -255,8 +259,47 @@ async fn connect(
         .and_then(|value| value.to_str().ok())
         .map(|name| name.chars().filter(|c| !c.is_control()).take(100).collect::<String>())
         .unwrap_or_else(|| "agent".to_owned());
-    let hub = state.gateways.clone();
-    Ok(upgrade
-        .on_upgrade(move |socket| crate::gateway::socket::serve(socket, hub, gateway.id, name))
-        .into_response())
+    let (hub, cluster) = (state.gateways.clone(), state.cluster.clone());
+    let serve = move |socket| crate::gateway::socket::serve(socket, hub, gateway.id, name, cluster);
+    Ok(upgrade.on_upgrade(serve).into_response())
+}
+
+/// Another node forwards a call for this node's agents of gateway `id` (see `gateway::cluster`).
+#[utoipa::path(
+    post,
+    path = "/api/gateways/{id}/relay",
+    operation_id = "relayThroughGateway",
+    tag = "gateways",
+    summary = "Carry a call forwarded by another node through this node's agents",
+    description = "Between nodes only: authorised by `x-patchbay-node`, the credential every node \
+                   derives from the shared secret key (user tokens are refused). The body is the \
+                   request as a gateway frame and its body; the answer is the response the same way.",
+    params(("id" = String, Path, description = "The gateway's id")),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The packed request"),
+    responses(
+        (status = 200, description = "The packed response"),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 502, response = crate::openapi::BackendFailed)
+    )
+)]
+async fn relay(
+    State(state): State<SharedState>,
+    Path(id): Path<GatewayId>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let presented = headers.get(NODE_CREDENTIAL_HEADER).and_then(|value| value.to_str().ok()).unwrap_or("");
+    if !state.cluster.as_ref().is_some_and(|cluster| cluster.authorises(presented)) {
+        return Err(ApiError::unauthorized());
+    }
+    let request = unpack_request(&body)
+        .ok_or_else(|| ApiError::bad_request("invalid_relay", "a garbled forwarded request"))?;
+    let max = state.runtime.transport.options().max_response_bytes;
+    let relay = crate::gateway::relay::GatewayRelay::new(state.gateways.clone(), id, max);
+    let response = relay
+        .exchange(request)
+        .await
+        .map_err(|error| ApiError::new(StatusCode::BAD_GATEWAY, "backend_failed", error.to_string()))?;
+    Ok(pack_response(&response).into_response())
 }

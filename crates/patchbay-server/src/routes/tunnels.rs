@@ -68,7 +68,7 @@ async fn connect(
     let (hub, tunnels) = (state.gateways.clone(), state.tunnels.clone());
     let mut response = upgrade
         .on_upgrade(move |socket| async move {
-            crate::gateway::socket::serve(socket, hub.clone(), hub_key(&id), "tunnel".to_owned()).await;
+            crate::gateway::socket::serve(socket, hub.clone(), hub_key(&id), "tunnel".to_owned(), None).await;
             tunnels.close(&id);
             hub.forget(&hub_key(&id));
         })

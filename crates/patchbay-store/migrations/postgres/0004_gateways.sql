@@ -16,3 +16,13 @@ CREATE TABLE gateways (
 
 ALTER TABLE connections ADD COLUMN gateway_id TEXT REFERENCES gateways (id) ON DELETE SET NULL;
 CREATE INDEX connections_gateway ON connections (gateway_id);
+
+-- Which node holds agents of which gateway (several nodes: a call is forwarded to such a node).
+-- Refreshed while the agents stay connected; a row not seen for a while is stale.
+CREATE TABLE gateway_presence (
+    gateway_id TEXT NOT NULL REFERENCES gateways (id) ON DELETE CASCADE,
+    node_url TEXT NOT NULL,
+    agents BIGINT NOT NULL,
+    seen_at BIGINT NOT NULL,
+    PRIMARY KEY (gateway_id, node_url)
+);
