@@ -125,6 +125,10 @@ pub async fn start_with_store(config: ServerConfig, store: Store) -> Result<Runn
     let purge = tokio::spawn(purge_oauth_states(store.clone(), config.oauth_purge_interval));
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
+        // No Nagle delay: a gateway socket sends many small frames (and answers are written whole anyway).
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         axum::serve(listener, app)
             .with_graceful_shutdown(async {
                 let _ = stopped.await;

@@ -197,7 +197,8 @@ async fn connect(endpoint: &Url, options: &AgentOptions) -> Result<(Socket, Opti
     if let Some(Ok(to)) = options.tunnel_to.as_ref().map(|to| HeaderValue::from_str(to.as_str())) {
         request.headers_mut().insert(TUNNEL_TO_HEADER, to);
     }
-    let connecting = tokio_tungstenite::connect_async(request);
+    // No Nagle delay: frames are small and many (it costs 40 ms a call against delayed ACKs).
+    let connecting = tokio_tungstenite::connect_async_with_config(request, None, true);
     match tokio::time::timeout(Duration::from_secs(20), connecting).await {
         Ok(Ok((socket, response))) => {
             let url =

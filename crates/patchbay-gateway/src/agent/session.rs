@@ -31,8 +31,16 @@ pub(super) async fn serve(socket: Socket, backend: Arc<Backend>, ping_every: Dur
     let (mut sink, mut stream) = socket.split();
     let (out, mut outgoing) = mpsc::channel::<Message>(OUTGOING);
     let writer = tokio::spawn(async move {
-        while let Some(message) = outgoing.recv().await {
-            if let Err(err) = sink.send(message).await {
+        // Everything queued goes out in one flush.
+        while let Some(first) = outgoing.recv().await {
+            let mut next = Some(first);
+            while let Some(message) = next {
+                if let Err(err) = sink.feed(message).await {
+                    return err.to_string();
+                }
+                next = outgoing.try_recv().ok();
+            }
+            if let Err(err) = sink.flush().await {
                 return err.to_string();
             }
         }

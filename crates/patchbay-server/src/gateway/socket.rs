@@ -32,9 +32,17 @@ pub async fn serve(
     tracing::info!(target: "patchbay::gateway", %gateway, agent = %name, "agent connected");
     let (mut sink, mut stream) = socket.split();
     let writer = tokio::spawn(async move {
-        while let Some(message) = outgoing.recv().await {
-            if sink.send(message).await.is_err() {
-                break;
+        // Everything queued goes out in one flush.
+        while let Some(first) = outgoing.recv().await {
+            let mut next = Some(first);
+            while let Some(message) = next {
+                if sink.feed(message).await.is_err() {
+                    return;
+                }
+                next = outgoing.try_recv().ok();
+            }
+            if sink.flush().await.is_err() {
+                return;
             }
         }
     });
