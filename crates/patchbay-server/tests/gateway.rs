@@ -431,3 +431,32 @@ server_test!(a_node_without_the_agent_forwards_calls_to_the_node_that_holds_it, 
     other.shutdown().await.unwrap();
     setup.harness.stop().await;
 });
+
+server_test!(a_flow_action_on_a_bound_connection_goes_through_the_agent, |db| {
+    let setup = setup(&db).await;
+    setup.bind(true).await;
+    let _agent = setup.allowed_agent("edge-flow");
+    setup.wait_agents(1).await;
+    let definition = json!({
+        "triggers": {"manual": {"type": "Request", "kind": "Http"}},
+        "actions": {
+            "Echo": {"type": "OpenApiConnection", "runAfter": {},
+                "inputs": {"host": {"connectionName": "private", "operationId": "Echo"},
+                           "parameters": {"body": "@triggerBody()"}}},
+            "Answer": {"type": "Response", "runAfter": {"Echo": ["Succeeded"]},
+                "inputs": {"statusCode": 200, "body": "@body('Echo')"}}
+        }
+    });
+    let body =
+        json!({"name": "Through", "definition": definition, "connections": {"private": setup.connection}});
+    let (status, flow) = setup.harness.admin.post("/api/flows", body).await;
+    assert_eq!(status, 201, "{flow}");
+    let flow = flow["id"].as_str().unwrap().to_owned();
+    let (status, enabled) = setup.harness.admin.post(&format!("/api/flows/{flow}/enable"), json!({})).await;
+    assert_eq!(status, 200, "{enabled}");
+    let (status, answer) =
+        setup.harness.admin.post(&format!("/api/flows/{flow}/run"), json!({"from": "a flow"})).await;
+    assert_eq!((status, answer), (200, json!({"from": "a flow"})));
+    assert_eq!(setup.seen.via.lock().unwrap().last().unwrap(), "1.1 patchbay-gateway (edge-flow)");
+    setup.harness.stop().await;
+});
