@@ -282,7 +282,8 @@ async fn resolve_connections(
         };
         let (connector, values) =
             connection_context(state, &connection).await.map_err(|error| error.message)?;
-        out.insert(name.clone(), FlowConnection { connector, values });
+        let relay = crate::gateway::relay_for(state, &connection);
+        out.insert(name.clone(), FlowConnection { connector, values, relay });
     }
     Ok(out)
 }

@@ -100,7 +100,7 @@ pub(crate) async fn run_operation(
     }
     let (compiled, values) = connection_context(state, connection).await?;
     let call = Call { connector: &compiled, operation_id: operation, connection: &values, inputs };
-    let invoked = match state.runtime.invoke(call).await {
+    let invoked = match crate::gateway::runtime_for(state, connection).invoke(call).await {
         Ok(invoked) => invoked,
         Err(error) => {
             crate::metrics::invocation(connection.connector_id.as_str(), 0);
