@@ -151,6 +151,12 @@ impl Runtime {
         Ok(Runtime { transport, tokens, options })
     }
 
+    /// The same runtime with every backend exchange carried by `relay` (an on-premises gateway);
+    /// OAuth token calls keep the shared client.
+    pub fn through(&self, relay: std::sync::Arc<dyn crate::transport::Relay>) -> Runtime {
+        Runtime { transport: self.transport.through(relay), ..self.clone() }
+    }
+
     /// Makes a call through the whole pipeline.
     pub async fn invoke(&self, call: Call<'_>) -> Result<Invoked, InvokeError> {
         self.invoke_with(call, HeaderMap::new()).await

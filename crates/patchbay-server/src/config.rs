@@ -14,6 +14,9 @@ pub struct ServerConfig {
     pub listen: SocketAddr,
     /// Base URL the server is reached at from outside, when not `http://<listen>`.
     pub public_url: Option<String>,
+    /// Base URL the other nodes reach this node at (gateway calls are forwarded to the node
+    /// holding an agent); default `http://<listen>`.
+    pub node_url: Option<String>,
     /// Folder for the SQLite database and the secret key file.
     pub data_dir: PathBuf,
     /// Database URL; default `sqlite://<data_dir>/patchbay.db`.
@@ -48,6 +51,7 @@ impl std::fmt::Debug for ServerConfig {
         let hidden = |value: &Option<String>| value.as_ref().map(|_| "<hidden>");
         f.debug_struct("ServerConfig")
             .field("listen", &self.listen)
+            .field("node_url", &self.node_url)
             .field("public_url", &self.public_url)
             .field("data_dir", &self.data_dir)
             .field("database_url", &hidden(&self.database_url))
@@ -70,6 +74,7 @@ impl Default for ServerConfig {
         ServerConfig {
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 8080)),
             public_url: None,
+            node_url: None,
             data_dir: PathBuf::from(".patchbay"),
             database_url: None,
             database_schema: None,

@@ -15,6 +15,7 @@ pub mod config;
 pub mod config_cache;
 pub mod error;
 pub mod flows;
+pub mod gateway;
 pub mod metrics;
 pub mod openapi;
 pub mod package;

@@ -100,12 +100,15 @@ pub async fn start_with_store(config: ServerConfig, store: Store) -> Result<Runn
         .await
         .map_err(|source| ServerError::Bind { addr: config.listen, source })?;
     let addr = listener.local_addr()?;
-    let url = match &config.public_url {
-        Some(url) => url.trim_end_matches('/').to_owned(),
-        None if addr.ip().is_unspecified() => format!("http://127.0.0.1:{}", addr.port()),
-        None => format!("http://{addr}"),
+    let own = if addr.ip().is_unspecified() {
+        format!("http://127.0.0.1:{}", addr.port())
+    } else {
+        format!("http://{addr}")
     };
+    let url =
+        config.public_url.as_ref().map_or_else(|| own.clone(), |url| url.trim_end_matches('/').to_owned());
     let state = AppState::new(store.clone(), runtime, url.clone())
+        .with_node_url(config.node_url.as_deref().unwrap_or(&own))
         .with_rate_limit(config.rate_limit_per_minute)
         .with_triggers(config.triggers.clone())
         .with_flows(config.flows.clone());
@@ -122,6 +125,10 @@ pub async fn start_with_store(config: ServerConfig, store: Store) -> Result<Runn
     let purge = tokio::spawn(purge_oauth_states(store.clone(), config.oauth_purge_interval));
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
+        // No Nagle delay: a gateway socket sends many small frames (and answers are written whole anyway).
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         axum::serve(listener, app)
             .with_graceful_shutdown(async {
                 let _ = stopped.await;

@@ -41,6 +41,12 @@ pub struct AppState {
     pub definitions: crate::flows::definitions::Definitions,
     /// Callers, flows and resolved connections at the store's configuration generation.
     pub config_cache: crate::config_cache::ConfigCache,
+    /// The gateway agents connected to this node.
+    pub gateways: Arc<crate::gateway::hub::GatewayHub>,
+    /// This node among the nodes sharing the store (gateway calls forwarded between them).
+    pub cluster: Option<Arc<crate::gateway::cluster::Cluster>>,
+    /// The dev tunnels connected to this node.
+    pub tunnels: Arc<crate::gateway::tunnels::Tunnels>,
     /// Compiled connectors by connector id, with the revision they were compiled from.
     compiled: Mutex<HashMap<ConnectorId, (i64, Arc<CompiledConnector>)>>,
 }
@@ -78,8 +84,17 @@ impl AppState {
             run_writer,
             definitions: crate::flows::definitions::Definitions::default(),
             config_cache: crate::config_cache::ConfigCache::default(),
+            gateways: Arc::default(),
+            tunnels: Arc::default(),
+            cluster: None,
             compiled: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The same state, reached by the other nodes at `node_url` to forward gateway calls.
+    pub fn with_node_url(mut self, node_url: &str) -> Self {
+        self.cluster = crate::gateway::cluster::Cluster::new(self.store.clone(), node_url).map(Arc::new);
+        self
     }
 
     /// The same state with `per_minute` calls per connection allowed (0: no limit).

@@ -153,7 +153,9 @@ fn expectation(method: &Method, template: &str) -> Option<Expectation> {
             let expect = |p| if p == Persona::Owner { 204 } else { edit_connector(p) };
             at("/api/connectors/{C}", None, expect, 5)
         }
-        _ => trigger_expectation(method, template).or_else(|| flow_expectation(method, template)),
+        _ => trigger_expectation(method, template)
+            .or_else(|| flow_expectation(method, template))
+            .or_else(|| gateway_expectation(method, template)),
     }
 }
 
@@ -232,6 +234,56 @@ fn flow_expectation(method: &Method, template: &str) -> Option<Expectation> {
     }
 }
 
+/// The people of the owner's environment; the other environment learns nothing.
+fn same_environment(p: Persona) -> u16 {
+    match p {
+        Persona::OtherEnvironment => 404,
+        Persona::Anonymous => 401,
+        _ => 200,
+    }
+}
+
+/// The expectations of the gateway routes (`{G}` a gateway the owner created).
+fn gateway_expectation(method: &Method, template: &str) -> Option<Expectation> {
+    let at = |path, body, expect, phase| Some(Expectation { path, body, expect, phase });
+    match (method.as_str(), template) {
+        // A nameless gateway: refused as such for every signed-in caller, and nothing is created.
+        ("POST", "/api/gateways") => {
+            at("", Some(json!({"name": " "})), |p| if p == Persona::Anonymous { 401 } else { 422 }, 0)
+        }
+        ("GET", "/api/gateways") => at("", None, signed_in, 0),
+        ("GET", "/api/gateways/{id}") => at("/api/gateways/{G}", None, same_environment, 0),
+        // Only a gateway token opens the agents' socket: every user token is refused.
+        ("GET", "/api/gateways/connect") => at("", None, |_| 401, 0),
+        // Unbinding (it is not bound): the walk's calls keep going directly.
+        ("PUT", "/api/connections/{id}/gateway") => {
+            at("/api/connections/{K}/gateway", Some(json!({"gatewayId": null})), own_connection, 0)
+        }
+        // Between nodes only: no user token opens it.
+        ("POST", "/api/gateways/{id}/relay") => at("/api/gateways/{G}/relay", Some(json!({})), |_| 401, 0),
+        // A plain GET is not a WebSocket: each signed-in caller is told so.
+        ("GET", "/api/tunnels/connect") => {
+            at("", None, |p| if p == Persona::Anonymous { 401 } else { 400 }, 0)
+        }
+        // Anonymous by design (the random id is the proof); an unknown one leads nowhere.
+        ("GET" | "POST" | "PUT" | "PATCH" | "DELETE", "/t/{id}/{path}") => {
+            at("/t/none/x", Some(json!({})), |_| 404, 0)
+        }
+        ("GET" | "POST" | "PUT" | "PATCH" | "DELETE", "/t/{id}/") => {
+            at("/t/none/", Some(json!({})), |_| 404, 0)
+        }
+        ("DELETE", "/api/gateways/{id}") => {
+            let expect = |p| match p {
+                Persona::Owner => 204,
+                Persona::Shared | Persona::Unshared => 403,
+                other => same_environment(other),
+            };
+            at("/api/gateways/{G}", None, expect, 3)
+        }
+        _ => None,
+    }
+}
+
 /// A flow the walk can run: a Request trigger and one Compose.
 fn walk_flow() -> Value {
     json!({"triggers": {"manual": {"type": "Request", "kind": "Http"}},
@@ -279,6 +331,10 @@ server_test!(no_route_leaks_or_locks_out, |db| {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 
+    let (status, gateway) = h.admin.post("/api/gateways", json!({"name": "Walk gateway"})).await;
+    assert_eq!(status, 201, "{gateway}");
+    let gateway = gateway["id"].as_str().expect("a gateway id").to_owned();
+
     let client = |p: Persona| -> &Client {
         match p {
             Persona::Owner => &h.admin,
@@ -305,9 +361,11 @@ server_test!(no_route_leaks_or_locks_out, |db| {
             .replace("{K}", &connection)
             .replace("{T}", &trigger)
             .replace("{F}", &flow)
-            .replace("{R}", &run);
+            .replace("{R}", &run)
+            .replace("{G}", &gateway);
         let body = route.body.as_ref().map(|body| {
-            serde_json::from_str::<Value>(&body.to_string().replace("{K}", &connection)).unwrap_or_default()
+            let text = body.to_string().replace("{K}", &connection).replace("{G}", &gateway);
+            serde_json::from_str::<Value>(&text).unwrap_or_default()
         });
         // Everyone but the owner first, so destructive routes are still there for them.
         for persona in PERSONAS.iter().rev() {

@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use crate::Store;
 use crate::dialect::{Cols, in_tx, on_db};
 use crate::error::{Result, StoreError};
-use crate::ids::{ConnectionId, ConnectorId, UserId, check_name, now_ms};
+use crate::ids::{ConnectionId, ConnectorId, GatewayId, UserId, check_name, now_ms};
 
 /// The field name under which OAuth tokens are sealed (it cannot clash with a parameter name,
 /// which is letters, digits, `_` and `:`).
@@ -72,6 +72,8 @@ pub struct Connection {
     pub has_tokens: bool,
     /// Whether it can be used.
     pub status: ConnectionStatus,
+    /// The on-premises gateway every call of this connection goes through, if bound.
+    pub gateway_id: Option<GatewayId>,
     /// Creation time (epoch ms).
     pub created_at: i64,
     /// Time of the last change (epoch ms).
@@ -131,7 +133,7 @@ macro_rules! select_connections {
     ($filter:literal) => {
         concat!(
             "SELECT c.id, c.connector_id, c.owner_id, c.display_name, c.parameter_set, c.parameter_values, ",
-            "c.status, c.status_message, c.created_at, c.updated_at, ",
+            "c.status, c.status_message, c.gateway_id, c.created_at, c.updated_at, ",
             "CAST(CASE WHEN c.tokens IS NULL THEN 0 ELSE 1 END AS BIGINT) AS has_tokens, s.name AS secret_name ",
             "FROM connections c LEFT JOIN connection_secrets s ON s.connection_id = c.id ",
             $filter,
@@ -168,6 +170,7 @@ fn group_connections<R: Cols>(rows: &[R]) -> Result<Vec<Connection>> {
                     &row.text("status")?,
                     row.opt_text("status_message")?,
                 )?,
+                gateway_id: row.opt_text("gateway_id")?.map(GatewayId::from),
                 created_at: row.int("created_at")?,
                 updated_at: row.int("updated_at")?,
             });

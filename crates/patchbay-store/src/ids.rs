@@ -97,6 +97,11 @@ id_type!(
 );
 
 id_type!(
+    /// Identifies an on-premises gateway (a cluster of agents sharing one token).
+    GatewayId,
+    "gw_"
+);
+id_type!(
     /// Identifies a flow across all of its revisions.
     FlowId,
     "flw_"

@@ -8,7 +8,7 @@
 //! [`Store::connections`] (secrets sealed with the [`SecretKey`]), [`Store::oauth_states`],
 //! [`Store::portal_sessions`] and
 //! [`Store::sharing`] (grants, access levels, the catalogue), [`Store::triggers`] (polling schedule
-//! with leases, durable trigger events, webhook subscriptions), [`Store::flows`] (flow revisions,
+//! with leases, durable trigger events, webhook subscriptions), [`Store::gateways`] (on-premises gateways, hashed tokens), [`Store::flows`] (flow revisions,
 //! durable runs, the run queue with leases and each run's journal). Times are epoch milliseconds.
 //!
 //! ```no_run
@@ -33,6 +33,7 @@ pub mod connectors;
 mod dialect;
 pub mod error;
 pub mod flows;
+pub mod gateways;
 pub mod ids;
 mod leases;
 pub mod oauth_states;
@@ -55,9 +56,10 @@ pub use flows::{
     ActionEntry, Fence, Flow, FlowRevision, Flows, NewFlow, Run, RunLease, RunStatus, RunWrite, StartRun,
     Written,
 };
+pub use gateways::{Gateway, Gateways, IssuedGateway};
 pub use ids::{
-    ConnectionId, ConnectorId, EnvironmentId, EventId, FlowId, RunId, SubscriptionId, TokenId, TriggerId,
-    UserId, now_ms,
+    ConnectionId, ConnectorId, EnvironmentId, EventId, FlowId, GatewayId, RunId, SubscriptionId, TokenId,
+    TriggerId, UserId, now_ms,
 };
 pub use oauth_states::{OAuthState, OAuthStates};
 pub use people::{ApiToken, Bootstrap, Environment, IssuedToken, NewUser, People, Role, User};
@@ -167,6 +169,17 @@ impl Store {
         Ok(dialect::on_db!(&self.db, pool => {
             sqlx::query_scalar("SELECT value FROM config_generation WHERE id = 1").fetch_one(pool).await?
         }))
+    }
+
+    /// On-premises gateways and the binding of connections to them.
+    pub fn gateways(&self) -> Gateways<'_> {
+        Gateways::new(self)
+    }
+
+    /// The credential nodes sharing this store's secret key present to each other (see
+    /// [`SecretKey::node_credential`]); `None` without a key.
+    pub fn node_credential(&self) -> Option<String> {
+        self.key.as_deref().map(SecretKey::node_credential)
     }
 
     /// The secret key, or [`StoreError::NoSecretKey`].

@@ -175,9 +175,9 @@ pub fn token_hash(plaintext: &str) -> String {
     hex(&Sha256::digest(plaintext.as_bytes()))
 }
 
-/// A new random token: the prefix and 32 random bytes in URL-safe base64.
-fn new_token_plaintext() -> Result<String> {
-    Ok(format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(random_bytes::<32>()?)))
+/// A new random token: `prefix` and 32 random bytes in URL-safe base64.
+pub(crate) fn new_token_plaintext(prefix: &str) -> Result<String> {
+    Ok(format!("{prefix}{}", URL_SAFE_NO_PAD.encode(random_bytes::<32>()?)))
 }
 
 /// Hashes `password` with argon2id (default parameters, random salt) off the async threads.
@@ -400,7 +400,7 @@ impl<'a> People<'a> {
             name: name.to_owned(),
             created_at: now_ms(),
         };
-        let plaintext = new_token_plaintext()?;
+        let plaintext = new_token_plaintext(TOKEN_PREFIX)?;
         let inserted = on_db!(&self.store.db, pool => {
             sqlx::query(
                 "INSERT INTO api_tokens (id, user_id, name, token_hash, created_at) \
@@ -545,7 +545,7 @@ fn bootstrap_records(given: Option<&str>) -> Result<(User, ApiToken, String)> {
     };
     let plaintext = match given {
         Some(given) => given.to_owned(),
-        None => new_token_plaintext()?,
+        None => new_token_plaintext(TOKEN_PREFIX)?,
     };
     Ok((admin, token, plaintext))
 }

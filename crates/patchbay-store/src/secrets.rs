@@ -62,6 +62,7 @@ impl fmt::Display for KeyIdText {
 pub struct SecretKey {
     id: [u8; KEY_ID_LEN],
     cipher: XChaCha20Poly1305,
+    node_credential: [u8; 32],
 }
 
 impl fmt::Debug for SecretKey {
@@ -76,7 +77,16 @@ impl SecretKey {
         let digest = Sha256::new().chain_update(b"patchbay secret key id\0").chain_update(bytes).finalize();
         let mut id = [0u8; KEY_ID_LEN];
         id.copy_from_slice(&digest[..KEY_ID_LEN]);
-        Self { id, cipher: XChaCha20Poly1305::new(&Key::from(*bytes)) }
+        let node = Sha256::new().chain_update(b"patchbay node credential\0").chain_update(bytes).finalize();
+        let mut node_credential = [0u8; 32];
+        node_credential.copy_from_slice(&node);
+        Self { id, cipher: XChaCha20Poly1305::new(&Key::from(*bytes)), node_credential }
+    }
+
+    /// A credential every node sharing this key can compute and nobody else can (nodes present it
+    /// to each other, e.g. to forward a call to the node holding a gateway agent); hexadecimal.
+    pub fn node_credential(&self) -> String {
+        hex(&self.node_credential)
     }
 
     /// A new random key.

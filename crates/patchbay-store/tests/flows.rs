@@ -678,9 +678,9 @@ store_test!(a_batch_of_run_writes_commits_together_and_each_write_fails_alone, |
     let writes = vec![
         RunWrite::Start { run: first, now_ms: now },
         RunWrite::Start { run: second, now_ms: now },
-        RunWrite::Record(Fence::from(&lease), entry("Compose", "Succeeded", json!("one"))),
-        RunWrite::Record(forged, entry("Forged", "Succeeded", json!(1))),
-        RunWrite::Record(Fence::from(&lease), entry("", "Succeeded", json!(1))),
+        RunWrite::Record(Fence::from(&lease), Box::new(entry("Compose", "Succeeded", json!("one")))),
+        RunWrite::Record(forged, Box::new(entry("Forged", "Succeeded", json!(1)))),
+        RunWrite::Record(Fence::from(&lease), Box::new(entry("", "Succeeded", json!(1)))),
         RunWrite::Respond(Fence::from(&lease), json!({"statusCode": 201, "body": "made"})),
         RunWrite::Finish {
             fence: Fence::from(&lease),
@@ -694,7 +694,7 @@ store_test!(a_batch_of_run_writes_commits_together_and_each_write_fails_alone, |
             error: None,
             outputs: Some(json!({"ok": 1})),
         },
-        RunWrite::Record(Fence::from(&lease), entry("Late", "Succeeded", json!(1))),
+        RunWrite::Record(Fence::from(&lease), Box::new(entry("Late", "Succeeded", json!(1)))),
     ];
     let outcomes = flows.write_runs(&writes).await.unwrap();
     assert_eq!(outcomes.len(), writes.len());

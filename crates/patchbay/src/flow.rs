@@ -212,7 +212,11 @@ fn environment(args: &RunArgs, def: &Definition) -> anyhow::Result<PipelineEnv> 
         let values = read_connection(files.get(&name).map(Path::new), &connector, &name)?;
         connections.insert(
             name,
-            FlowConnection { connector: Arc::new(CompiledConnector::compile(Arc::new(connector))), values },
+            FlowConnection {
+                connector: Arc::new(CompiledConnector::compile(Arc::new(connector))),
+                values,
+                relay: None,
+            },
         );
     }
     let options = TransportOptions {

@@ -6,12 +6,14 @@ mod demo;
 mod demo_server;
 mod flow;
 mod flow_remote;
+mod gateway;
 mod login;
 mod package_folders;
 mod remote;
 mod render;
 mod serve;
 mod trigger;
+mod tunnel;
 
 use clap::{Parser, Subcommand};
 
@@ -54,6 +56,10 @@ enum Command {
     /// Work with triggers on a server: create, list, follow events, poll now.
     #[command(subcommand)]
     Trigger(trigger::TriggerCommand),
+    /// Run an on-premises gateway agent (`--server --token --allow`), or manage gateways.
+    Gateway(gateway::GatewayArgs),
+    /// Expose a local API at a public URL on the server, showing requests as they pass.
+    Tunnel(tunnel::TunnelArgs),
 }
 
 fn main() -> ExitCode {
@@ -66,6 +72,8 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(&args),
         Command::Flow(command) => flow::run(command),
         Command::Trigger(command) => trigger::run(command),
+        Command::Gateway(args) => gateway::run(args),
+        Command::Tunnel(args) => tunnel::run(args),
     };
     match result {
         Ok(code) => code,

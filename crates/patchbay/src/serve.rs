@@ -19,6 +19,10 @@ pub struct Args {
     /// Base URL the server is reached at from outside (default http://<listen>).
     #[arg(long, env = "PATCHBAY_PUBLIC_URL")]
     public_url: Option<String>,
+    /// Base URL the other nodes reach this node at, to forward calls to its gateway agents
+    /// (default http://<listen>).
+    #[arg(long, env = "PATCHBAY_NODE_URL")]
+    node_url: Option<String>,
     /// Folder for the SQLite database and the secret key file.
     #[arg(long, env = "PATCHBAY_DATA_DIR", default_value = ".patchbay")]
     data_dir: PathBuf,
@@ -122,6 +126,7 @@ impl Args {
         Ok(ServerConfig {
             listen: self.listen,
             public_url: self.public_url.clone(),
+            node_url: self.node_url.clone(),
             data_dir: self.data_dir.clone(),
             database_url: self.database_url.clone(),
             secret_key: self.secret_key.clone(),
@@ -176,7 +181,7 @@ pub enum LogFormat {
 }
 
 /// Installs the log writer (standard error) with the filter directives.
-fn init_logs(format: LogFormat, filter: &str) -> anyhow::Result<()> {
+pub(crate) fn init_logs(format: LogFormat, filter: &str) -> anyhow::Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
         .with_context(|| format!("--log `{filter}` is not a valid filter (try `info`)"))?;
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);

@@ -7,6 +7,7 @@
 
 use super::errors::{authority, from_reqwest};
 use super::guard::{GuardedResolver, check_url};
+use super::relay::Relay;
 use super::{TransportError, TransportOptions};
 use crate::wire::{WireRequest, WireResponse};
 use bytes::{Bytes, BytesMut};
@@ -23,6 +24,7 @@ const MAX_PREALLOCATION: usize = 1024 * 1024;
 pub struct Transport {
     client: reqwest::Client,
     options: Arc<TransportOptions>,
+    relay: Option<Arc<dyn Relay>>,
 }
 
 impl Transport {
@@ -40,7 +42,13 @@ impl Transport {
             .user_agent(concat!("patchbay/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|err| TransportError::Other(format!("could not build the HTTP client: {err}")))?;
-        Ok(Transport { client, options: Arc::new(options) })
+        Ok(Transport { client, options: Arc::new(options), relay: None })
+    }
+
+    /// The same client, but every request is carried by `relay` (e.g. an on-premises gateway)
+    /// instead of being sent directly; retries, polling and paging stay as they are.
+    pub fn through(&self, relay: Arc<dyn Relay>) -> Transport {
+        Transport { relay: Some(relay), ..self.clone() }
     }
 
     /// The options this client enforces.
@@ -50,8 +58,14 @@ impl Transport {
 
     /// Sends one request; no retries.
     pub async fn send(&self, request: WireRequest) -> Result<WireResponse, TransportError> {
-        check_url(&request.url, &self.options)?;
         let limit = self.options.timeout;
+        if let Some(relay) = &self.relay {
+            return match tokio::time::timeout(limit, relay.exchange(request)).await {
+                Ok(result) => result,
+                Err(_) => Err(TransportError::Timeout(limit)),
+            };
+        }
+        check_url(&request.url, &self.options)?;
         match tokio::time::timeout(limit, self.exchange(request)).await {
             Ok(result) => result,
             Err(_) => Err(TransportError::Timeout(limit)),

@@ -15,12 +15,14 @@ pub mod guard;
 pub mod long_running;
 pub(crate) mod origin;
 pub mod paging;
+pub mod relay;
 pub mod retry;
 
 pub use client::Transport;
 pub use long_running::{LongRunningError, LongRunningOptions, Pending, PollStep, classify_async};
 pub(crate) use origin::{is_http, location_header, same_origin};
 pub use paging::{PageOptions, PagingError};
+pub use relay::{Relay, RelayFuture};
 pub use retry::{Decision, RetryPolicy, classify, next_delay, parse_retry_after};
 
 use std::time::Duration;

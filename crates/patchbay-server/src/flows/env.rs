@@ -22,6 +22,8 @@ pub struct FlowConnection {
     pub connector: Arc<CompiledConnector>,
     /// The connection's values, secrets and tokens.
     pub values: ConnectionValues,
+    /// The gateway its calls go through, when it is bound to one.
+    pub relay: Option<Arc<dyn patchbay_runtime::transport::Relay>>,
 }
 
 /// The host of one run.
@@ -75,12 +77,14 @@ impl PipelineEnv {
         let connection = self.connection(connection_name)?;
         let call =
             Call { connector: &connection.connector, operation_id, connection: &connection.values, inputs };
+        let bound = connection.relay.clone().map(|relay| self.runtime.through(relay));
+        let runtime = bound.as_ref().unwrap_or(&self.runtime);
         let outcome = match pending {
             None => {
                 let headers = idempotency_headers(action_key);
-                self.runtime.invoke_with(call, headers).await.map(|invoked| invoked.outcome)
+                runtime.invoke_with(call, headers).await.map(|invoked| invoked.outcome)
             }
-            Some(pending) => self.runtime.resume_pending(call, pending).await,
+            Some(pending) => runtime.resume_pending(call, pending).await,
         };
         match outcome.map_err(|error| error.to_string())? {
             Outcome::Done(response) => Ok(Invocation::Done(ActionResult {

@@ -282,7 +282,8 @@ async fn resolve_connections(
         };
         let (connector, values) =
             connection_context(state, &connection).await.map_err(|error| error.message)?;
-        out.insert(name.clone(), FlowConnection { connector, values });
+        let relay = crate::gateway::relay_for(state, &connection);
+        out.insert(name.clone(), FlowConnection { connector, values, relay });
     }
     Ok(out)
 }
@@ -317,7 +318,8 @@ struct WriteObserver {
 
 impl RunObserver for WriteObserver {
     fn action_finished(&self, record: &ActionRecord) {
-        let written = self.writer.submit(RunWrite::Record(self.fence.clone(), journal::entry(record)));
+        let written =
+            self.writer.submit(RunWrite::Record(self.fence.clone(), Box::new(journal::entry(record))));
         let _ = self.acks.send(Ack::Record(written));
         if record.status == ActionStatus::Succeeded && self.responses.contains(&record.name) {
             let response = journal::response_of(&record.inputs);

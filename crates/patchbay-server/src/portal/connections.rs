@@ -204,6 +204,7 @@ async fn create(
         display_name: form.get("display_name").filter(|name| !name.trim().is_empty()).cloned(),
         parameter_set: (!set.is_empty()).then_some(set),
         values,
+        gateway_id: form.get("gateway_id").map(|id| id.trim().to_owned()).filter(|id| !id.is_empty()),
     };
     let (_, axum::Json(created)) =
         api::create(State(state), signed.caller(), Path(ConnectorId::from(connector)), Body(body)).await?;

@@ -39,6 +39,8 @@ pub struct NewConnectionBody {
     /// Parameter values by name; secret ones (`securestring` parameters, `clientSecret`) are sealed.
     #[serde(default)]
     pub values: Map<String, Value>,
+    /// The on-premises gateway (of the caller's environment) every call goes through.
+    pub gateway_id: Option<String>,
 }
 
 /// A connection: public values and the names of its secrets, never their values.
@@ -62,6 +64,8 @@ pub struct ConnectionView {
     /// `{"status": "connected" | "unauthenticated" | "error", "message"?}`.
     #[schema(value_type = Object)]
     pub status: ConnectionStatus,
+    /// The on-premises gateway every call goes through, if bound.
+    pub gateway_id: Option<String>,
     /// Creation time (epoch ms).
     pub created_at: i64,
     /// Time of the last change (epoch ms).
@@ -79,6 +83,7 @@ impl From<&Connection> for ConnectionView {
             secret_names: connection.secret_names.clone(),
             has_tokens: connection.has_tokens,
             status: connection.status.clone(),
+            gateway_id: connection.gateway_id.as_ref().map(|id| id.as_str().to_owned()),
             created_at: connection.created_at,
             updated_at: connection.updated_at,
         }
@@ -138,6 +143,14 @@ pub async fn create(
             status,
         })
         .await?;
+    let Some(gateway) = body.gateway_id else {
+        return Ok((StatusCode::CREATED, Json(ConnectionView::from(&connection))));
+    };
+    if let Err(error) = state.store.gateways().bind(&connection.id, Some(&gateway.as_str().into())).await {
+        state.store.connections().delete(&connection.id).await?;
+        return Err(crate::routes::gateways::bind_error(error));
+    }
+    let connection = state.store.connections().get(&connection.id).await?;
     Ok((StatusCode::CREATED, Json(ConnectionView::from(&connection))))
 }
 

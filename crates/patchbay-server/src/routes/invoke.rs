@@ -102,15 +102,8 @@ pub(crate) async fn run_operation(
     }
     let (compiled, values) = connection_context(state, connection).await?;
     let call = Call { connector: &compiled, operation_id: operation, connection: &values, inputs };
-    let recording;
-    let runtime = if record {
-        let mut options = state.runtime.options.clone();
-        options.record_exchanges = true;
-        recording = patchbay_runtime::Runtime { options, ..state.runtime.clone() };
-        &recording
-    } else {
-        &state.runtime
-    };
+    let mut runtime = crate::gateway::runtime_for(state, connection);
+    runtime.options.record_exchanges |= record;
     let invoked = match runtime.invoke(call).await {
         Ok(invoked) => invoked,
         Err(error) => {

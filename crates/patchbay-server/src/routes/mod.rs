@@ -25,16 +25,23 @@
 //! | … | `/api/triggers/…` | triggers, their events, poll now |
 //! | … | `/api/flows/…`, `/api/runs/…` | flows, enabling them, `Request` runs, run history (see [`flows`]) |
 //! | POST | `/hooks/{subscription}/{secret}` | webhook callbacks (no bearer; the secret is the proof) |
+//! | POST, GET, DELETE | `/api/gateways[/{id}]` | on-premises gateways with their status (see [`gateways`]) |
+//! | PUT | `/api/connections/{id}/gateway` | bind a connection to a gateway |
+//! | GET | `/api/gateways/connect` | the agents' WebSocket (gateway token) |
+//! | GET | `/api/tunnels/connect` | a dev tunnel's WebSocket (user token) |
+//! | any | `/t/{id}/{path}` | the local API behind a dev tunnel (no bearer; the id is the proof) |
 
 mod apim;
 pub mod connections;
 pub mod connectors;
 pub mod flows;
+pub mod gateways;
 pub mod health;
 pub mod hooks;
 pub mod invoke;
 pub mod oauth;
 pub mod triggers;
+pub mod tunnels;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -61,6 +68,8 @@ pub fn api() -> OpenApiRouter<SharedState> {
         .merge(triggers::router())
         .merge(hooks::router())
         .merge(flows::router())
+        .merge(gateways::router())
+        .merge(tunnels::router())
 }
 
 /// This server's API description (OpenAPI 3.1), generated from the route table.

@@ -67,13 +67,8 @@ pub async fn run(state: &SharedState, lease: &PollLease, record: bool) -> Result
     }
     let connection = state.store.connections().get(&trigger.connection_id).await?;
     let (compiled, values) = connection_context(state, &connection).await?;
-    let runtime = if record {
-        let mut runtime = state.runtime.clone();
-        runtime.options.record_exchanges = true;
-        runtime
-    } else {
-        state.runtime.clone()
-    };
+    let mut runtime = crate::gateway::runtime_for(state, &connection);
+    runtime.options.record_exchanges |= record;
     let previous = PollState::from_json(&trigger.state);
     let inputs = match &trigger.inputs {
         Value::Object(map) => map.clone(),

@@ -42,7 +42,7 @@ pub async fn subscribe(state: &SharedState, trigger: &Trigger) -> Result<Subscri
         inputs: &inputs,
         callback_url: &callback_url,
     };
-    let failure = match state.runtime.subscribe(call).await {
+    let failure = match crate::gateway::runtime_for(state, &connection).subscribe(call).await {
         Ok(subscribed) if subscribed.succeeded() => {
             if subscribed.location.is_none() {
                 tracing::warn!(trigger = %trigger.id, "the subscribe answer has no Location: the subscription cannot be removed at the backend");
@@ -118,13 +118,14 @@ async fn try_delete(state: &SharedState, trigger: &Trigger, location: &url::Url)
     let connection =
         state.store.connections().get(&trigger.connection_id).await.map_err(|error| error.to_string())?;
     let (compiled, values) = connection_context(state, &connection).await.map_err(|error| error.message)?;
+    let runtime = crate::gateway::runtime_for(state, &connection);
     let mut last = String::new();
     for attempt in 0..REMOVE_ATTEMPTS {
         if attempt > 0 {
             tokio::time::sleep(REMOVE_PAUSE * attempt).await;
         }
         let call = UnsubscribeCall { connector: &compiled, connection: &values, location };
-        match state.runtime.unsubscribe(call).await {
+        match runtime.unsubscribe(call).await {
             Ok(status) if unsubscribed(status) => return Ok(()),
             Ok(status) => last = format!("the backend answered {status} to DELETE"),
             Err(error) => last = masked_message(&error, &values),

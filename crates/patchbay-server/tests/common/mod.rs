@@ -130,6 +130,11 @@ impl Client {
         Client { base: base.to_owned(), token: token.to_owned(), http }
     }
 
+    /// The same client, talking to another server (another node).
+    pub fn with_base(&self, base: &str) -> Client {
+        Client { base: base.to_owned(), ..self.clone() }
+    }
+
     /// The same client with another token.
     pub fn with_token(&self, token: &str) -> Client {
         Client { token: token.to_owned(), ..self.clone() }

@@ -1,6 +1,6 @@
 -- patchbay store, PostgreSQL dialect: the configuration generation. Every change to what a call or
 -- a run reads before it starts (users and tokens, connectors, connections and their secrets, grants,
--- flows, the key-value table that holds connector client secrets) increments one counter, in the
+-- flows, gateways, the key-value table that holds connector client secrets) increments one counter, in the
 -- same transaction as the change, so that any node can tell with one read whether what it keeps
 -- in memory is still current (`Store::config_generation`). Runs, journals and trigger events are
 -- not configuration: they never increment it. One increment per statement.
@@ -28,3 +28,4 @@ CREATE TRIGGER grants_generation AFTER INSERT OR UPDATE OR DELETE ON grants FOR 
 CREATE TRIGGER flows_generation AFTER INSERT OR UPDATE OR DELETE ON flows FOR EACH STATEMENT EXECUTE FUNCTION bump_config_generation();
 CREATE TRIGGER flow_revisions_generation AFTER INSERT OR UPDATE OR DELETE ON flow_revisions FOR EACH STATEMENT EXECUTE FUNCTION bump_config_generation();
 CREATE TRIGGER store_meta_generation AFTER INSERT OR UPDATE OR DELETE ON store_meta FOR EACH STATEMENT EXECUTE FUNCTION bump_config_generation();
+CREATE TRIGGER gateways_generation AFTER INSERT OR UPDATE OR DELETE ON gateways FOR EACH STATEMENT EXECUTE FUNCTION bump_config_generation();

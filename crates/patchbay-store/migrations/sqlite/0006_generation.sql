@@ -1,6 +1,6 @@
 -- patchbay store, SQLite dialect: the configuration generation. Every change to what a call or a
 -- run reads before it starts (users and tokens, connectors, connections and their secrets, grants,
--- flows, the key-value table that holds connector client secrets) increments one counter, in the
+-- flows, gateways, the key-value table that holds connector client secrets) increments one counter, in the
 -- same transaction as the change, so that any node can tell with one read whether what it keeps
 -- in memory is still current (`Store::config_generation`). Runs, journals and trigger events are
 -- not configuration: they never increment it.
@@ -41,3 +41,6 @@ CREATE TRIGGER flow_revisions_delete_generation AFTER DELETE ON flow_revisions B
 CREATE TRIGGER store_meta_insert_generation AFTER INSERT ON store_meta BEGIN UPDATE config_generation SET value = value + 1 WHERE id = 1; END;
 CREATE TRIGGER store_meta_update_generation AFTER UPDATE ON store_meta BEGIN UPDATE config_generation SET value = value + 1 WHERE id = 1; END;
 CREATE TRIGGER store_meta_delete_generation AFTER DELETE ON store_meta BEGIN UPDATE config_generation SET value = value + 1 WHERE id = 1; END;
+CREATE TRIGGER gateways_insert_generation AFTER INSERT ON gateways BEGIN UPDATE config_generation SET value = value + 1 WHERE id = 1; END;
+CREATE TRIGGER gateways_update_generation AFTER UPDATE ON gateways BEGIN UPDATE config_generation SET value = value + 1 WHERE id = 1; END;
+CREATE TRIGGER gateways_delete_generation AFTER DELETE ON gateways BEGIN UPDATE config_generation SET value = value + 1 WHERE id = 1; END;

@@ -97,7 +97,7 @@ pub enum RunWrite {
         now_ms: i64,
     },
     /// Record an action in the run's journal.
-    Record(Fence, ActionEntry),
+    Record(Fence, Box<ActionEntry>),
     /// Store the run's `Response`.
     Respond(Fence, Value),
     /// End the run with a finished status, its error and outputs; the lease is released.
@@ -359,7 +359,7 @@ impl Flows<'_> {
     /// requested (finish it as `Cancelled`). [`StoreError::LeaseLost`], with nothing written, when
     /// the lease is no longer the run's.
     pub async fn record_action(self, lease: &RunLease, entry: &ActionEntry) -> Result<bool> {
-        match self.write_run(RunWrite::Record(lease.into(), entry.clone())).await? {
+        match self.write_run(RunWrite::Record(lease.into(), Box::new(entry.clone()))).await? {
             Written::Recorded { cancel_requested } => Ok(cancel_requested),
             other => Err(StoreError::invalid("write", format!("unexpected outcome {other:?}"))),
         }
