@@ -19,6 +19,7 @@ pub mod gateway;
 pub mod metrics;
 pub mod openapi;
 pub mod package;
+pub mod portal;
 pub mod rate_limit;
 pub mod routes;
 pub mod server;

@@ -44,6 +44,41 @@ pub async fn certification_findings(name: &str, package: &ConnectorPackage) -> R
         .collect())
 }
 
+/// Converts one uploaded document (OpenAPI 3, Swagger 2.0 or a Postman collection, told apart by
+/// its content; staged as `document.json`, or `document.yaml` when `file_name` ends so) into a
+/// package: the loader's and validator's errors give [`ApiError::invalid_package`], located in it.
+pub async fn convert(file_name: &str, text: &str) -> Result<ConnectorPackage, ApiError> {
+    let lower = file_name.to_ascii_lowercase();
+    let yaml = lower.ends_with(".yaml") || lower.ends_with(".yml");
+    let file_name = if yaml { "document.yaml" } else { "document.json" };
+    let text = text.to_owned();
+    let task = tokio::task::spawn_blocking(move || -> std::io::Result<patchbay_spec::Checked> {
+        let root = tempfile::tempdir()?;
+        let path = root.path().join(file_name);
+        std::fs::write(&path, text)?;
+        Ok(patchbay_spec::check_path(&path, false))
+    });
+    let checked = match task.await {
+        Ok(Ok(checked)) => checked,
+        Ok(Err(error)) => return Err(ApiError::internal(format!("cannot stage the file: {}", error.kind()))),
+        Err(_) => return Err(ApiError::internal("the conversion did not finish")),
+    };
+    let connector = match checked.connector {
+        Some(connector) if !checked.has_errors() => connector,
+        _ => {
+            let json = checked.diagnostics.iter().map(patchbay_spec::Diagnostic::to_json).collect();
+            return Err(ApiError::invalid_package(json));
+        }
+    };
+    let (definition, properties) = patchbay_spec::export::package_documents(&connector);
+    Ok(ConnectorPackage {
+        api_definition: patchbay_spec::export::to_pretty_json(&definition),
+        api_properties: patchbay_spec::export::to_pretty_json(&properties),
+        script: None,
+        icon: None,
+    })
+}
+
 /// Loads `package` (already validated when it was stored) into the connector model.
 pub async fn load(name: &str, package: &ConnectorPackage) -> Result<Connector, ApiError> {
     let loaded = on_disk(name, package, patchbay_spec::load_path).await?;

@@ -177,8 +177,8 @@ async fn admin(
     }
 }
 
-/// Deletes expired OAuth sign-in states now and then every `interval`, until aborted; a failure
-/// is logged and retried at the next tick.
+/// Deletes expired OAuth sign-in states and portal sessions now and then every `interval`, until
+/// aborted; a failure is logged and retried at the next tick.
 async fn purge_oauth_states(store: Store, interval: Duration) {
     let mut ticks = tokio::time::interval(interval.max(Duration::from_secs(1)));
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -188,6 +188,9 @@ async fn purge_oauth_states(store: Store, interval: Duration) {
             Ok(0) => {}
             Ok(purged) => tracing::debug!(purged, "expired OAuth states deleted"),
             Err(error) => tracing::warn!(%error, "could not delete expired OAuth states"),
+        }
+        if let Err(error) = store.portal_sessions().purge_expired(now_ms()).await {
+            tracing::warn!(%error, "could not delete expired portal sessions");
         }
     }
 }

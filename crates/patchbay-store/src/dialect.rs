@@ -120,6 +120,7 @@ pub(crate) const SQLITE_MIGRATIONS: &[MigrationFile] = &[
     (2, "triggers", include_str!("../migrations/sqlite/0002_triggers.sql")),
     (3, "flows", include_str!("../migrations/sqlite/0003_flows.sql")),
     (4, "gateways", include_str!("../migrations/sqlite/0004_gateways.sql")),
+    (5, "portal", include_str!("../migrations/sqlite/0005_portal.sql")),
     (6, "generation", include_str!("../migrations/sqlite/0006_generation.sql")),
 ];
 
@@ -129,6 +130,7 @@ pub(crate) const POSTGRES_MIGRATIONS: &[MigrationFile] = &[
     (2, "triggers", include_str!("../migrations/postgres/0002_triggers.sql")),
     (3, "flows", include_str!("../migrations/postgres/0003_flows.sql")),
     (4, "gateways", include_str!("../migrations/postgres/0004_gateways.sql")),
+    (5, "portal", include_str!("../migrations/postgres/0005_portal.sql")),
     (6, "generation", include_str!("../migrations/postgres/0006_generation.sql")),
 ];
 

@@ -5,7 +5,8 @@
 //! migrations. The aggregates are reached through small handles, one module each:
 //! [`Store::people`] (environments, users, API tokens, an operator-chosen admin token),
 //! [`Store::connectors`] (immutable revisions, a sealed OAuth client secret),
-//! [`Store::connections`] (secrets sealed with the [`SecretKey`]), [`Store::oauth_states`] and
+//! [`Store::connections`] (secrets sealed with the [`SecretKey`]), [`Store::oauth_states`],
+//! [`Store::portal_sessions`] and
 //! [`Store::sharing`] (grants, access levels, the catalogue), [`Store::triggers`] (polling schedule
 //! with leases, durable trigger events, webhook subscriptions), [`Store::gateways`] (on-premises gateways, hashed tokens), [`Store::flows`] (flow revisions,
 //! durable runs, the run queue with leases and each run's journal). Times are epoch milliseconds.
@@ -37,6 +38,7 @@ pub mod ids;
 mod leases;
 pub mod oauth_states;
 pub mod people;
+pub mod portal_sessions;
 pub mod secrets;
 pub mod sharing;
 #[cfg(feature = "testing")]
@@ -61,6 +63,7 @@ pub use ids::{
 };
 pub use oauth_states::{OAuthState, OAuthStates};
 pub use people::{ApiToken, Bootstrap, Environment, IssuedToken, NewUser, People, Role, User};
+pub use portal_sessions::{OpenedSession, PortalSession, PortalSessions};
 pub use secrets::{DecryptError, SecretKey};
 pub use sharing::{Access, Grant, Grantee, Level, Resource, Sharing};
 pub use triggers::{
@@ -135,6 +138,11 @@ impl Store {
     /// OAuth `state` values and PKCE verifiers of sign-ins in progress.
     pub fn oauth_states(&self) -> OAuthStates<'_> {
         OAuthStates::new(self)
+    }
+
+    /// Portal sign-in sessions (cookie hashes with their CSRF tokens).
+    pub fn portal_sessions(&self) -> PortalSessions<'_> {
+        PortalSessions::new(self)
     }
 
     /// Grants, access levels and the catalogue of published connectors.

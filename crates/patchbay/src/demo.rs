@@ -177,6 +177,7 @@ fn print_next_steps(base: &str, package: &Path, connection: &Path, flow: &Path, 
     // The program as it was started (e.g. `target/debug/patchbay`), so the commands work as printed.
     let me = std::env::args().next().unwrap_or_else(|| "patchbay".to_string());
     println!("\nTry it (the admin token is kept in the data directory's demo-token file):");
+    println!("  open {url}/portal in a browser and sign in with the admin token");
     println!("  {me} login --url {url} --token {token}");
     println!("  {me} flow start {create_flow} --body '{{\"projectId\": \"proj-1\", \"title\": \"Mine\"}}'");
     println!("  {me} flow runs {comment_flow}");

@@ -88,7 +88,7 @@ async fn apim(
         })?;
         inputs.insert("body".into(), value);
     }
-    match run_operation(&state, &caller, &connection, &operation, &inputs).await? {
+    match run_operation(&state, &caller, &connection, &operation, &inputs, false).await?.outcome {
         Outcome::Done(response) => Ok(passthrough(response.status, &response.headers, response.body)),
         Outcome::Pending { pending, .. } => {
             let mut headers = HeaderMap::new();

@@ -250,7 +250,7 @@ fn uses_oauth(connector: &Connector) -> bool {
     ),
     security(("bearer" = []))
 )]
-async fn list(
+pub(crate) async fn list(
     State(state): State<SharedState>,
     caller: Caller,
 ) -> Result<Json<Vec<ConnectionView>>, ApiError> {
@@ -297,7 +297,7 @@ async fn read(
     ),
     security(("bearer" = []))
 )]
-async fn remove(
+pub(crate) async fn remove(
     State(state): State<SharedState>,
     caller: Caller,
     Path(id): Path<ConnectionId>,

@@ -228,7 +228,10 @@ async fn create(
     ),
     security(("bearer" = []))
 )]
-async fn list(State(state): State<SharedState>, caller: Caller) -> Result<Json<Vec<FlowView>>, ApiError> {
+pub(crate) async fn list(
+    State(state): State<SharedState>,
+    caller: Caller,
+) -> Result<Json<Vec<FlowView>>, ApiError> {
     let flows = state.store.flows().list_for_owner(&caller.0.id).await?;
     Ok(Json(flows.iter().map(FlowView::from).collect()))
 }
@@ -248,7 +251,7 @@ async fn list(State(state): State<SharedState>, caller: Caller) -> Result<Json<V
     ),
     security(("bearer" = []))
 )]
-async fn read(
+pub(crate) async fn read(
     State(state): State<SharedState>,
     caller: Caller,
     Path(id): Path<FlowId>,
@@ -275,7 +278,7 @@ async fn read(
     ),
     security(("bearer" = []))
 )]
-async fn update(
+pub(crate) async fn update(
     State(state): State<SharedState>,
     caller: Caller,
     Path(id): Path<FlowId>,
@@ -340,7 +343,7 @@ async fn remove(
     ),
     security(("bearer" = []))
 )]
-async fn enable(
+pub(crate) async fn enable(
     State(state): State<SharedState>,
     caller: Caller,
     Path(id): Path<FlowId>,
@@ -364,7 +367,7 @@ async fn enable(
     ),
     security(("bearer" = []))
 )]
-async fn disable(
+pub(crate) async fn disable(
     State(state): State<SharedState>,
     caller: Caller,
     Path(id): Path<FlowId>,
@@ -507,11 +510,11 @@ fn flow_response(response: &Value) -> Response {
 /// Which runs to list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-struct RunsQuery {
+pub(crate) struct RunsQuery {
     /// Runs older than this run (the last of the previous page).
-    before: Option<String>,
+    pub(crate) before: Option<String>,
     /// At most this many (default 50, at most 1,000).
-    limit: Option<i64>,
+    pub(crate) limit: Option<i64>,
 }
 
 /// `GET /api/flows/{id}/runs`: newest first.
@@ -529,7 +532,7 @@ struct RunsQuery {
     ),
     security(("bearer" = []))
 )]
-async fn runs(
+pub(crate) async fn runs(
     State(state): State<SharedState>,
     caller: Caller,
     Path(id): Path<FlowId>,
@@ -556,7 +559,7 @@ async fn runs(
     ),
     security(("bearer" = []))
 )]
-async fn run_detail(
+pub(crate) async fn run_detail(
     State(state): State<SharedState>,
     caller: Caller,
     Path(id): Path<RunId>,
@@ -583,7 +586,7 @@ async fn run_detail(
     ),
     security(("bearer" = []))
 )]
-async fn resubmit(
+pub(crate) async fn resubmit(
     State(state): State<SharedState>,
     caller: Caller,
     Path(id): Path<RunId>,

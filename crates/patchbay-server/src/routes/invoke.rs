@@ -65,7 +65,7 @@ async fn invoke(
     Body(inputs): Body<Map<String, Value>>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let connection = owned(&state, &caller, &id).await?;
-    let outcome = run_operation(&state, &caller, &connection, &operation, &inputs).await?;
+    let outcome = run_operation(&state, &caller, &connection, &operation, &inputs, false).await?.outcome;
     match outcome {
         Outcome::Done(response) => Ok((
             StatusCode::OK,
@@ -85,14 +85,16 @@ async fn invoke(
 
 /// Runs one operation of `connection` for `caller`: access and rate limit checked, the connector's
 /// current revision, the connection's values, secrets and tokens; the connection's status follows
-/// what the call learned. Shared by the invoke API and the `/apim` route.
+/// what the call learned. With `record`, the outcome comes with every exchange (masked). Shared by
+/// the invoke API, the `/apim` route and the portal's try page (which records).
 pub(crate) async fn run_operation(
     state: &SharedState,
     caller: &Caller,
     connection: &Connection,
     operation: &str,
     inputs: &Map<String, Value>,
-) -> Result<Outcome, ApiError> {
+    record: bool,
+) -> Result<patchbay_runtime::Invoked, ApiError> {
     let id = &connection.id;
     connector_access(state, caller, &connection.connector_id, Access::CanUse).await?;
     if let Err(retry_after) = state.rate_limit.acquire(id.as_str(), MAX_QUEUE_WAIT).await {
@@ -100,7 +102,9 @@ pub(crate) async fn run_operation(
     }
     let (compiled, values) = connection_context(state, connection).await?;
     let call = Call { connector: &compiled, operation_id: operation, connection: &values, inputs };
-    let invoked = match crate::gateway::runtime_for(state, connection).invoke(call).await {
+    let mut runtime = crate::gateway::runtime_for(state, connection);
+    runtime.options.record_exchanges |= record;
+    let invoked = match runtime.invoke(call).await {
         Ok(invoked) => invoked,
         Err(error) => {
             crate::metrics::invocation(connection.connector_id.as_str(), 0);
@@ -118,7 +122,7 @@ pub(crate) async fn run_operation(
     if invoked.unauthenticated || (backend_status == 401 && values.token.is_some()) {
         oauth::mark_unauthenticated(state, id).await;
     }
-    Ok(invoked.outcome)
+    Ok(invoked)
 }
 
 /// The connector of `connection` compiled at its current revision, and the pipeline's view of the

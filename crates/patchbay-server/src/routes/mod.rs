@@ -83,6 +83,7 @@ pub fn router(state: SharedState) -> Router {
     crate::metrics::handle();
     let (routes, _) = api().split_for_parts();
     routes
+        .merge(crate::portal::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn(crate::metrics::track))

@@ -56,9 +56,9 @@ pub fn router() -> OpenApiRouter<SharedState> {
 /// The query of `oauth/start`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-struct StartQuery {
+pub(crate) struct StartQuery {
     /// `json` answers `{"authorizationUrl"}` instead of redirecting.
-    mode: Option<String>,
+    pub(crate) mode: Option<String>,
 }
 
 /// `GET /api/connections/{id}/oauth/start`: stores a state and PKCE verifier, then sends the
@@ -82,7 +82,7 @@ struct StartQuery {
     ),
     security(("bearer" = []))
 )]
-async fn start(
+pub(crate) async fn start(
     State(state): State<SharedState>,
     caller: Caller,
     Path(id): Path<ConnectionId>,
@@ -224,7 +224,7 @@ async fn finish(state: &SharedState, query: CallbackQuery) -> Result<String, Api
     ),
     security(("bearer" = []))
 )]
-async fn test(
+pub(crate) async fn test(
     State(state): State<SharedState>,
     caller: Caller,
     Path(id): Path<ConnectionId>,
@@ -275,7 +275,7 @@ fn status_of(operation: &str, code: u16) -> (ConnectionStatus, String) {
 }
 
 /// The stored name of a status: `connected`, `unauthenticated` or `error`.
-fn status_name(status: &ConnectionStatus) -> &'static str {
+pub(crate) fn status_name(status: &ConnectionStatus) -> &'static str {
     match status {
         ConnectionStatus::Connected => "connected",
         ConnectionStatus::Unauthenticated => "unauthenticated",

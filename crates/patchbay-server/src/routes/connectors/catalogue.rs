@@ -54,7 +54,7 @@ pub struct Share {
     ),
     security(("bearer" = []))
 )]
-async fn share(
+pub(crate) async fn share(
     State(state): State<SharedState>,
     caller: Caller,
     Path(id): Path<ConnectorId>,

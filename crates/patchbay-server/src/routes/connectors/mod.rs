@@ -2,8 +2,8 @@
 //! catalogue routes are in the submodules. An upload may carry the connector's OAuth client secret,
 //! which is sealed apart from the package (see `patchbay_store::Connectors::set_client_secret`).
 
-mod catalogue;
-mod revisions;
+pub(crate) mod catalogue;
+pub(crate) mod revisions;
 pub mod views;
 
 use axum::Json;
@@ -112,7 +112,7 @@ impl Upload {
     ),
     security(("bearer" = []))
 )]
-async fn create(
+pub(crate) async fn create(
     State(state): State<SharedState>,
     caller: Caller,
     Body(upload): Body<Upload>,
@@ -149,7 +149,7 @@ async fn create(
     ),
     security(("bearer" = []))
 )]
-async fn list(
+pub(crate) async fn list(
     State(state): State<SharedState>,
     caller: Caller,
 ) -> Result<Json<Vec<ConnectorView>>, ApiError> {
@@ -172,7 +172,7 @@ async fn list(
     ),
     security(("bearer" = []))
 )]
-async fn details(
+pub(crate) async fn details(
     State(state): State<SharedState>,
     caller: Caller,
     Path(id): Path<ConnectorId>,
@@ -227,7 +227,7 @@ async fn details(
     ),
     security(("bearer" = []))
 )]
-async fn update(
+pub(crate) async fn update(
     State(state): State<SharedState>,
     caller: Caller,
     Path(id): Path<ConnectorId>,

@@ -31,7 +31,7 @@ pub fn router() -> OpenApiRouter<SharedState> {
     ),
     security(("bearer" = []))
 )]
-async fn revisions(
+pub(crate) async fn revisions(
     State(state): State<SharedState>,
     caller: Caller,
     Path(id): Path<ConnectorId>,
@@ -59,7 +59,7 @@ async fn revisions(
     ),
     security(("bearer" = []))
 )]
-async fn revision(
+pub(crate) async fn revision(
     State(state): State<SharedState>,
     caller: Caller,
     Path((id, n)): Path<(ConnectorId, String)>,
@@ -85,7 +85,7 @@ async fn revision(
     ),
     security(("bearer" = []))
 )]
-async fn current_package(
+pub(crate) async fn current_package(
     State(state): State<SharedState>,
     caller: Caller,
     Path(id): Path<ConnectorId>,
