@@ -17,15 +17,18 @@ async fn events(client: &Client, trigger: &str, wait: u64) -> Vec<Value> {
     page["events"].as_array().cloned().unwrap_or_default()
 }
 
-/// Waits until the trigger has `count` events; answers them.
+/// Waits (up to 60 s) until the trigger has `count` events; answers them. A listing that already
+/// has some events comes back at once, so the loop pauses between looks.
 async fn wait_for_events(client: &Client, trigger: &str, count: usize) -> Vec<Value> {
-    for _ in 0..100 {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while std::time::Instant::now() < deadline {
         let listed = events(client, trigger, 1).await;
         if listed.len() >= count {
             return listed;
         }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("{count} events did not arrive");
+    panic!("{count} events did not arrive in 60 s");
 }
 
 /// The backend's webhook subscriptions, through the connection.

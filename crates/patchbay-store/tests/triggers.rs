@@ -113,6 +113,8 @@ store_test!(create_get_list_enable_reset_delete, |db| {
     let shown = serde_json::to_value(&created).unwrap();
     assert_eq!(shown["kind"], "polling");
 
+    // Triggers made in the same millisecond have no order among them (their ids are random).
+    tokio::time::sleep(std::time::Duration::from_millis(2)).await;
     let webhook = triggers.create(&fx.new_trigger(TriggerKind::Webhook)).await.unwrap();
     let listed: Vec<_> =
         triggers.list_for_environment(&fx.seed.env).await.unwrap().into_iter().map(|t| t.id).collect();
