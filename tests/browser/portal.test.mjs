@@ -180,6 +180,31 @@ try {
     await shot("run");
   });
 
+  await step("find a flow's failed action and its error", async () => {
+    const api = async (method, path, body) => {
+      const response = await fetch(`${portal}${path}`, {
+        method, headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: response.status, body: await response.json() };
+    };
+    const flows = await api("GET", "/api/flows");
+    const flow = flows.body.find((f) => f.name === "Create a task and answer");
+    assert.ok(flow, "the demo's Request flow exists");
+    // A project that does not exist: the connector action fails, the flow's failure branch answers.
+    const answered = await api("POST", `/api/flows/${flow.id}/run`, { projectId: "no-such-project", title: "Lost" });
+    assert.notEqual(answered.status, 201, `the run did not create a task: ${JSON.stringify(answered.body)}`);
+    await page.goto(`${portal}/portal/flows`);
+    await page.getByRole("link", { name: "Create a task and answer" }).click();
+    await page.locator("#runs tbody tr a").first().click();
+    await page.locator("#run-status").waitFor();
+    const failed = page.locator("details.action[open]", { has: page.locator(".badge.Failed") });
+    await failed.first().waitFor();
+    assert.match(await failed.first().locator("summary").innerText(), /Create_task/);
+    assert.match(await failed.first().innerText(), /Error/);
+    await shot("run-failed");
+  });
+
   await step("pages fit a phone's width", async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     for (const path of ["/portal/connectors", "/portal/connections", "/portal/flows"]) {
