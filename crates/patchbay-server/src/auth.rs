@@ -27,17 +27,12 @@ impl FromRequestParts<SharedState> for Caller {
             .map(|(_, token)| token.trim())
             .ok_or_else(ApiError::unauthorized)?;
         let generation = Generation(state.store.config_generation().await?);
-        let hash = token_hash(token);
-        if let Some(user) = state.config_cache.callers.get(&hash, generation.0) {
-            return Ok(Caller(user, generation));
-        }
-        match state.store.people().authenticate_token(token).await? {
-            Some(user) => {
-                state.config_cache.callers.put(hash, generation.0, user.clone());
-                Ok(Caller(user, generation))
-            }
-            None => Err(ApiError::unauthorized()),
-        }
+        let authenticated = async {
+            state.store.people().authenticate_token(token).await?.ok_or_else(ApiError::unauthorized)
+        };
+        let user =
+            state.config_cache.callers.get_or_load(token_hash(token), generation.0, authenticated).await?;
+        Ok(Caller(user, generation))
     }
 }
 

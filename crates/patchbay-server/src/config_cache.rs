@@ -7,6 +7,7 @@
 //! leaves an entry with the older tag, which the next call reloads.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::hash::Hash;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -42,6 +43,21 @@ impl<K: Eq + Hash, V: Clone> Tagged<K, V> {
             entries.clear();
         }
         entries.insert(key, (generation, value));
+    }
+
+    /// The value of `key` at `generation`: kept, or loaded by `load` and kept when it loads.
+    pub async fn get_or_load<E>(
+        &self,
+        key: K,
+        generation: i64,
+        load: impl Future<Output = Result<V, E>>,
+    ) -> Result<V, E> {
+        if let Some(value) = self.get(&key, generation) {
+            return Ok(value);
+        }
+        let value = load.await?;
+        self.put(key, generation, value.clone());
+        Ok(value)
     }
 
     /// How many entries are kept.
@@ -84,6 +100,21 @@ mod tests {
         assert_eq!(cache.get(&"a", 8), Some(2));
         assert_eq!(cache.get(&"a", 7), None);
         assert_eq!(cache.get(&"b", 8), None);
+    }
+
+    #[tokio::test]
+    async fn a_load_is_kept_only_when_it_succeeds() {
+        let cache: Tagged<&str, i32> = Tagged::default();
+        let failed: Result<i32, &str> = cache.get_or_load("a", 1, async { Err("gone") }).await;
+        assert_eq!(failed, Err("gone"));
+        assert!(cache.is_empty(), "a failed load keeps nothing");
+        assert_eq!(cache.get_or_load("a", 1, async { Ok::<_, &str>(5) }).await, Ok(5));
+        assert_eq!(cache.get_or_load("a", 1, async { Ok::<_, &str>(6) }).await, Ok(5), "kept");
+        assert_eq!(
+            cache.get_or_load("a", 2, async { Ok::<_, &str>(7) }).await,
+            Ok(7),
+            "a new generation loads"
+        );
     }
 
     #[test]

@@ -257,12 +257,9 @@ async fn cached_connections(
     plan: &RunPlan,
 ) -> Result<HashMap<String, FlowConnection>, String> {
     let key = (plan.flow_id.clone(), plan.revision);
-    if let Some(resolved) = state.config_cache.connections.get(&key, plan.generation) {
-        return Ok(resolved.as_ref().clone());
-    }
-    let resolved = resolve_connections(state, &plan.owner, &plan.connections).await?;
-    state.config_cache.connections.put(key, plan.generation, Arc::new(resolved.clone()));
-    Ok(resolved)
+    let resolve = async { resolve_connections(state, &plan.owner, &plan.connections).await.map(Arc::new) };
+    let resolved = state.config_cache.connections.get_or_load(key, plan.generation, resolve).await?;
+    Ok(resolved.as_ref().clone())
 }
 
 /// The flow's connections by reference name; each must still exist and belong to the flow's owner.

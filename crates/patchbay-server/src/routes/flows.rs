@@ -148,20 +148,11 @@ async fn checked(state: &SharedState, caller: &Caller, body: &FlowBody) -> Resul
     Ok(())
 }
 
-/// The caller's flow `id`; anyone else's is not found.
-/// Read through the node's configuration cache at the caller's generation.
+/// The caller's flow `id` (through the node's configuration cache at the caller's generation);
+/// anyone else's is not found.
 async fn mine(state: &SharedState, caller: &Caller, id: &FlowId) -> Result<Flow, ApiError> {
-    let generation = caller.1.0;
-    let found = match state.config_cache.flows.get(id, generation) {
-        Some(flow) => Ok(flow),
-        None => {
-            let found = state.store.flows().get(id).await;
-            if let Ok(flow) = &found {
-                state.config_cache.flows.put(id.clone(), generation, flow.clone());
-            }
-            found
-        }
-    };
+    let found =
+        state.config_cache.flows.get_or_load(id.clone(), caller.1.0, state.store.flows().get(id)).await;
     owned_by(found, |flow| flow.owner_id == caller.0.id, "flow")
 }
 
