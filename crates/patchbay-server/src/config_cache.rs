@@ -77,7 +77,7 @@ pub struct ConfigCache {
     /// The user behind each API token, by the token's hash (never the token itself).
     pub callers: Tagged<String, User>,
     /// Flows with their current revision.
-    pub flows: Tagged<FlowId, Flow>,
+    pub flows: Tagged<FlowId, Arc<Flow>>,
     /// The resolved connections of a flow revision, by reference name.
     pub connections: Tagged<(FlowId, i64), Arc<HashMap<String, FlowConnection>>>,
 }

@@ -235,6 +235,49 @@ server_test!(a_polling_trigger_makes_one_run_per_new_task, |db| {
     api.shutdown().await.unwrap();
 });
 
+server_test!(a_request_run_in_flight_is_in_the_history_once_it_has_run_a_while, |db| {
+    // A run answered on the receiving node holds its writes until its answer is due, or for at most
+    // 200 ms: a run that waits a second (in process) shows up Running before it answers.
+    let h = Harness::start(&db).await;
+    let api = contoso().await;
+    let connector = upload_contoso(&h.admin, &api).await;
+    let connection = connect(&h.admin, &connector).await;
+    let definition = json!({
+        "triggers": {"manual": {"type": "Request", "kind": "Http"}},
+        "actions": {
+            "Pause": {"type": "Wait", "runAfter": {}, "inputs": {"interval": {"count": 1, "unit": "Second"}}},
+            "Answer": {"type": "Response", "runAfter": {"Pause": ["Succeeded"]},
+                "inputs": {"statusCode": 200, "body": {"waited": true}}},
+            "After": {"type": "Compose", "runAfter": {"Answer": ["Succeeded"]}, "inputs": "after the answer"}
+        }
+    });
+    let flow = deploy(&h.admin, "Slow answer", definition, &connection).await;
+    let caller = {
+        let (client, flow) = (h.admin.clone(), flow.clone());
+        tokio::spawn(async move { client.post(&format!("/api/flows/{flow}/run"), json!({})).await })
+    };
+    let mut seen_running = false;
+    for _ in 0..80 {
+        let (_, runs) = h.admin.get(&format!("/api/flows/{flow}/runs")).await;
+        if runs[0]["status"] == "Running" {
+            seen_running = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(seen_running, "the run was listed while it waited");
+    let (status, answer) = caller.await.unwrap();
+    assert_eq!((status, answer), (200, json!({"waited": true})));
+    let runs = finished_runs(&h.admin, &flow, 1).await;
+    assert_eq!((runs.len(), runs[0]["status"].as_str()), (1, Some("Succeeded")), "{runs:?}");
+    let recorded = actions(&h.admin, runs[0]["id"].as_str().unwrap()).await;
+    for name in ["Pause", "Answer", "After"] {
+        assert_eq!(action(&recorded, name)["status"], "Succeeded", "{recorded:?}");
+    }
+    h.stop().await;
+    api.shutdown().await.unwrap();
+});
+
 server_test!(a_long_running_action_parks_the_run_and_resumes_it, |db| {
     let h = Harness::start(&db).await;
     let api = contoso().await;

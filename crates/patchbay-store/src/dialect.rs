@@ -179,6 +179,17 @@ pub(crate) async fn open_sqlite(url: &str) -> Result<Db> {
     Ok(Db::Sqlite(pool))
 }
 
+/// The file behind an SQLite pool's main database, as SQLite names it; `None` in memory.
+pub(crate) async fn sqlite_file(pool: &SqlitePool) -> Result<Option<std::path::PathBuf>> {
+    let rows = sqlx::query("PRAGMA database_list").fetch_all(pool).await?;
+    let file = rows
+        .iter()
+        .find(|row| row.try_get::<String, _>("name").is_ok_and(|name| name == "main"))
+        .and_then(|row| row.try_get::<String, _>("file").ok())
+        .filter(|file| !file.is_empty());
+    Ok(file.map(std::path::PathBuf::from))
+}
+
 /// Opens a PostgreSQL pool, optionally confined to `schema` (created if missing), and migrates it.
 pub(crate) async fn open_postgres(url: &str, schema: Option<&str>) -> Result<Db> {
     let options = PgConnectOptions::from_str(url)?;

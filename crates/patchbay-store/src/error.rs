@@ -34,6 +34,9 @@ pub enum StoreError {
     /// The database driver reported an error.
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    /// SQLite reported an error to the run-write thread.
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     /// A schema migration failed.
     #[error("migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),

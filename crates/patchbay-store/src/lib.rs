@@ -34,6 +34,7 @@ mod dialect;
 pub mod error;
 pub mod flows;
 pub mod gateways;
+mod generation_reader;
 pub mod ids;
 mod leases;
 pub mod oauth_states;
@@ -54,7 +55,7 @@ pub use dialect::Backend;
 pub use error::{Result, StoreError};
 pub use flows::{
     ActionEntry, Fence, Flow, FlowRevision, Flows, NewFlow, Run, RunLease, RunStatus, RunWrite, StartRun,
-    Written,
+    WholeRun, Written,
 };
 pub use gateways::{Gateway, Gateways, IssuedGateway};
 pub use ids::{
@@ -78,6 +79,17 @@ use dialect::Db;
 pub struct Store {
     db: Db,
     key: Option<Arc<SecretKey>>,
+    /// SQLite's own connections for the hot paths; `None` on PostgreSQL and in memory.
+    sqlite_side: Option<SqliteSide>,
+}
+
+/// Connections of their own to an SQLite file, beside the pool, for the two hottest paths.
+#[derive(Debug, Clone)]
+struct SqliteSide {
+    /// The run-write thread (see [`Flows::write_runs`]).
+    run_writes: Arc<flows::WriteThread>,
+    /// The inline reader of [`Store::config_generation`].
+    generation: Arc<generation_reader::GenerationReader>,
 }
 
 impl Store {
@@ -88,7 +100,17 @@ impl Store {
             Backend::Sqlite => dialect::open_sqlite(url).await?,
             Backend::Postgres => dialect::open_postgres(url, None).await?,
         };
-        Ok(Store { db, key: None })
+        let sqlite_side = match &db {
+            Db::Sqlite(pool) => match dialect::sqlite_file(pool).await? {
+                Some(file) => Some(SqliteSide {
+                    run_writes: Arc::new(flows::WriteThread::start(&file)?),
+                    generation: Arc::new(generation_reader::GenerationReader::open(&file)?),
+                }),
+                None => None,
+            },
+            Db::Pg(_) => None,
+        };
+        Ok(Store { db, key: None, sqlite_side })
     }
 
     /// Opens a PostgreSQL store whose tables live in `schema` (created if missing): every pooled
@@ -98,7 +120,7 @@ impl Store {
             return Err(StoreError::invalid("url", "a schema needs a postgres:// URL"));
         }
         let db = dialect::open_postgres(url, Some(schema)).await?;
-        Ok(Store { db, key: None })
+        Ok(Store { db, key: None, sqlite_side: None })
     }
 
     /// This store, sealing and opening connection secrets with `key`.
@@ -117,6 +139,9 @@ impl Store {
 
     /// Closes every pooled connection; later calls on any clone of this store fail.
     pub async fn close(&self) {
+        if let Some(side) = &self.sqlite_side {
+            side.run_writes.close();
+        }
         dialect::on_db!(&self.db, pool => pool.close().await);
     }
 
@@ -166,9 +191,17 @@ impl Store {
     /// those tables, tagged with the generation read before it was loaded, is current while the
     /// generation is unchanged.
     pub async fn config_generation(&self) -> Result<i64> {
+        if let Some(side) = &self.sqlite_side {
+            return side.generation.read();
+        }
         Ok(dialect::on_db!(&self.db, pool => {
             sqlx::query_scalar("SELECT value FROM config_generation WHERE id = 1").fetch_one(pool).await?
         }))
+    }
+
+    /// SQLite's run-write thread, when the store is an SQLite file.
+    pub(crate) fn run_write_thread(&self) -> Option<&flows::WriteThread> {
+        self.sqlite_side.as_ref().map(|side| side.run_writes.as_ref())
     }
 
     /// On-premises gateways and the binding of connections to them.

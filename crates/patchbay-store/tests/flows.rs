@@ -13,7 +13,7 @@ use common::{Seed, TestDb, contains, seed};
 use patchbay_store::{
     ActionEntry, ConnectionStatus, ConnectorPackage, Fence, Flow, FlowId, NewConnection, NewFlow, NewTrigger,
     Notification, Run, RunId, RunLease, RunStatus, RunWrite, StartRun, Store, StoreError, Trigger,
-    TriggerKind, Written, now_ms,
+    TriggerKind, WholeRun, Written, now_ms,
 };
 use serde_json::{Map, Value, json};
 
@@ -698,16 +698,14 @@ store_test!(a_batch_of_run_writes_commits_together_and_each_write_fails_alone, |
     ];
     let outcomes = flows.write_runs(&writes).await.unwrap();
     assert_eq!(outcomes.len(), writes.len());
-    assert!(
-        matches!(&outcomes[0], Ok(Written::Started(run)) if run.status == RunStatus::Running && run.attempts == 1)
-    );
-    assert!(matches!(&outcomes[1], Ok(Written::Started(_))));
+    assert!(matches!(&outcomes[0], Ok(Written::Started)));
+    assert!(matches!(&outcomes[1], Ok(Written::Started)));
     assert!(matches!(outcomes[2], Ok(Written::Recorded { cancel_requested: false })));
     assert!(matches!(outcomes[3], Err(StoreError::LeaseLost { .. })), "a wrong token writes nothing");
     assert!(matches!(outcomes[4], Err(StoreError::Invalid { .. })), "an empty key is refused alone");
     assert!(matches!(outcomes[5], Ok(Written::Responded)));
     assert!(matches!(outcomes[6], Err(StoreError::Invalid { .. })), "Running is no end");
-    assert!(matches!(&outcomes[7], Ok(Written::Finished(run)) if run.status == RunStatus::Succeeded));
+    assert!(matches!(&outcomes[7], Ok(Written::Finished)));
     assert!(matches!(outcomes[8], Err(StoreError::LeaseLost { .. })), "nothing after the end");
     let done = flows.get_run(&lease.run.id).await.unwrap();
     assert_eq!(done.response, Some(json!({"statusCode": 201, "body": "made"})));
@@ -728,6 +726,127 @@ store_test!(a_batch_of_run_writes_commits_together_and_each_write_fails_alone, |
     flows.set_enabled(&flow.id, false).await.unwrap();
     let refused = flows.start_run(start(3)).await;
     assert!(matches!(refused, Err(StoreError::Invalid { .. })), "{refused:?}");
+});
+
+store_test!(a_run_started_and_ended_in_one_go_is_written_whole, |db| {
+    let f = fixture(&db).await;
+    let flows = f.store.flows();
+    let flow = f.enabled_flow("Whole", None).await;
+    let now = now_ms();
+    let whole = |n: i64| WholeRun {
+        run: StartRun {
+            id: RunId::ordered(now + n).unwrap(),
+            flow_id: flow.id.clone(),
+            revision: flow.revision,
+            trigger: json!({"headers": {}, "body": {"n": n}}),
+            node: "node-a".into(),
+            lease_ms: LEASE,
+        },
+        now_ms: now,
+        records: vec![
+            entry("Get_item", "Succeeded", json!({"id": 1})),
+            entry("Answer", "Succeeded", json!(null)),
+        ],
+        response: Some(json!({"statusCode": 200, "headers": {}, "body": {"id": 1}})),
+        status: RunStatus::Succeeded,
+        error: None,
+        outputs: Some(json!({})),
+    };
+    let first = whole(1);
+    let id = first.run.id.clone();
+    let outcomes = flows.write_runs(&[RunWrite::Whole(Box::new(first))]).await.unwrap();
+    assert!(matches!(outcomes[..], [Ok(Written::Finished)]), "{outcomes:?}");
+    let run = flows.get_run(&id).await.unwrap();
+    assert_eq!((run.status, run.attempts, run.lease_owner.as_deref()), (RunStatus::Succeeded, 1, None));
+    assert_eq!(run.response.unwrap()["body"], json!({"id": 1}));
+    assert_eq!(run.trigger["body"], json!({"n": 1}));
+    assert!(run.ended_ms.is_some() && run.started_ms == Some(now));
+    let journal = flows.journal(&id).await.unwrap();
+    assert_eq!(journal.iter().map(|e| e.key.as_str()).collect::<Vec<_>>(), ["Get_item", "Answer"]);
+
+    // A whole run of a flow disabled meanwhile is refused and writes nothing; its neighbours go on.
+    let (late, after) = (whole(2), whole(3));
+    let (late_id, after_id) = (late.run.id.clone(), after.run.id.clone());
+    flows.set_enabled(&flow.id, false).await.unwrap();
+    let outcomes = flows.write_runs(&[RunWrite::Whole(Box::new(late))]).await.unwrap();
+    assert!(matches!(outcomes[..], [Err(StoreError::Invalid { .. })]), "{outcomes:?}");
+    assert!(flows.get_run(&late_id).await.is_err());
+    assert!(flows.journal(&late_id).await.unwrap().is_empty());
+    flows.set_enabled(&flow.id, true).await.unwrap();
+    let outcomes = flows.write_runs(&[RunWrite::Whole(Box::new(after))]).await.unwrap();
+    assert!(matches!(outcomes[..], [Ok(Written::Finished)]), "{outcomes:?}");
+    assert_eq!(flows.journal(&after_id).await.unwrap().len(), 2);
+});
+
+store_test!(run_write_batches_and_other_writes_interleave_without_loss, |db| {
+    // On SQLite the batches go through the run-write thread's own connection while the queue and
+    // the flows are written through the pool: both share the one write lock and nothing is lost.
+    let f = Arc::new(fixture(&db).await);
+    let flow = f.enabled_flow("Interleaved", None).await;
+    let mut tasks = Vec::new();
+    for task in 0..6_i64 {
+        let (f, flow) = (Arc::clone(&f), flow.clone());
+        tasks.push(tokio::spawn(async move {
+            let flows = f.store.flows();
+            for round in 0..10_i64 {
+                let now = now_ms();
+                let run = StartRun {
+                    id: RunId::ordered(now).unwrap(),
+                    flow_id: flow.id.clone(),
+                    revision: flow.revision,
+                    trigger: json!({"headers": {}, "body": {"task": task, "round": round}}),
+                    node: "node-a".into(),
+                    lease_ms: LEASE,
+                };
+                let fence = Fence::from(&run.lease(now));
+                let writes = vec![
+                    RunWrite::Start { run, now_ms: now },
+                    RunWrite::Record(fence.clone(), Box::new(entry("Compose", "Succeeded", json!(round)))),
+                    RunWrite::Finish { fence, status: RunStatus::Succeeded, error: None, outputs: None },
+                ];
+                let outcomes = flows.write_runs(&writes).await.unwrap();
+                assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
+                let trigger = json!({"headers": {}, "body": {"queued": task * 100 + round}});
+                flows.enqueue(&flow.id, flow.revision, &trigger, None).await.unwrap();
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let flows = f.store.flows();
+    let (mut finished, mut queued, mut before) = (0, 0, None::<RunId>);
+    loop {
+        let page = flows.list_runs(&flow.id, before.as_ref(), 50).await.unwrap();
+        for run in &page {
+            match run.status {
+                RunStatus::Succeeded => finished += 1,
+                RunStatus::Queued => queued += 1,
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        match page.last() {
+            Some(last) => before = Some(last.id.clone()),
+            None => break,
+        }
+    }
+    assert_eq!((finished, queued), (60, 60));
+});
+
+store_test!(a_closed_store_refuses_run_writes_with_an_error, |db| {
+    let f = fixture(&db).await;
+    let flow = f.enabled_flow("Closed", None).await;
+    f.store.close().await;
+    let run = StartRun {
+        id: RunId::ordered(now_ms()).unwrap(),
+        flow_id: flow.id.clone(),
+        revision: flow.revision,
+        trigger: json!({}),
+        node: "node-a".into(),
+        lease_ms: LEASE,
+    };
+    let refused = f.store.flows().start_run(run).await;
+    assert!(refused.is_err(), "{refused:?}");
 });
 
 store_test!(cancel_acts_on_each_state, |db| {

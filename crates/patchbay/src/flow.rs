@@ -225,5 +225,5 @@ fn environment(args: &RunArgs, def: &Definition) -> anyhow::Result<PipelineEnv> 
         ..TransportOptions::default()
     };
     let runtime = Runtime::new(options, RuntimeOptions::default())?;
-    Ok(PipelineEnv::new(runtime, connections))
+    Ok(PipelineEnv::new(runtime, std::sync::Arc::new(connections)))
 }

@@ -5,15 +5,16 @@
 //!
 //! The direct path is taken for a flow that answers (`Response`), has no concurrency limit, on a
 //! node that executes runs, when the caller sent no idempotency key (that needs the queue's
-//! duplicate check); every other run is queued for the workers. The run's start is committed with
-//! its first records (group commit): a node that crashes before that commit leaves no trace of the
-//! run, and its caller, who got no answer, gets a broken connection; an action it may already have
-//! called runs again when the caller retries (at least once, as everywhere).
+//! duplicate check); every other run is queued for the workers. The run holds its writes, its
+//! start included, until its answer is due, and then commits them with the other runs' writes
+//! (group commit; see [`super::execute`]): a node that crashes before that commit leaves no trace of
+//! the run, and its caller, who got no answer, gets a broken connection; an action it may already
+//! have called runs again when the caller retries (at least once, as everywhere).
 
 use std::sync::Arc;
 
 use patchbay_engine::Definition;
-use patchbay_store::{Flow, RunId, RunWrite, StartRun, now_ms};
+use patchbay_store::{Flow, RunId, StartRun, now_ms};
 use serde_json::Value;
 use tokio::sync::oneshot;
 
@@ -41,7 +42,7 @@ pub fn start(
     };
     let lease = run.lease(now);
     let id = lease.run.id.clone();
-    let start = state.run_writer.submit(RunWrite::Start { run, now_ms: now });
+    let start = (run, now);
     let plan = RunPlan {
         flow_id: flow.id.clone(),
         revision: flow.revision,

@@ -29,7 +29,7 @@ pub struct FlowConnection {
 /// The host of one run.
 pub struct PipelineEnv {
     runtime: Runtime,
-    connections: HashMap<String, FlowConnection>,
+    connections: Arc<HashMap<String, FlowConnection>>,
     run_id: String,
     flow_name: String,
     cancelled: Arc<AtomicBool>,
@@ -38,7 +38,7 @@ pub struct PipelineEnv {
 impl PipelineEnv {
     /// A host calling through `runtime` (its `wait_for_completion` decides whether a 202 parks the
     /// run or is polled in process) with `connections` by reference name.
-    pub fn new(runtime: Runtime, connections: HashMap<String, FlowConnection>) -> Self {
+    pub fn new(runtime: Runtime, connections: Arc<HashMap<String, FlowConnection>>) -> Self {
         PipelineEnv {
             runtime,
             connections,

@@ -3,6 +3,8 @@
 //! inputs, outputs, status and timing; resubmit and cancel. Flows and their runs are private to
 //! their creator: anyone else gets 404.
 
+use std::sync::Arc;
+
 use std::time::Instant;
 
 use axum::Json;
@@ -150,14 +152,14 @@ async fn checked(state: &SharedState, caller: &Caller, body: &FlowBody) -> Resul
 
 /// The caller's flow `id` (through the node's configuration cache at the caller's generation);
 /// anyone else's is not found.
-async fn mine(state: &SharedState, caller: &Caller, id: &FlowId) -> Result<Flow, ApiError> {
-    let found =
-        state.config_cache.flows.get_or_load(id.clone(), caller.1.0, state.store.flows().get(id)).await;
+async fn mine(state: &SharedState, caller: &Caller, id: &FlowId) -> Result<Arc<Flow>, ApiError> {
+    let load = async { state.store.flows().get(id).await.map(Arc::new) };
+    let found = state.config_cache.flows.get_or_load(id.clone(), caller.1.0, load).await;
     owned_by(found, |flow| flow.owner_id == caller.0.id, "flow")
 }
 
 /// The caller's run `id` (a run of one of their flows) and its flow.
-async fn my_run(state: &SharedState, caller: &Caller, id: &RunId) -> Result<(Run, Flow), ApiError> {
+async fn my_run(state: &SharedState, caller: &Caller, id: &RunId) -> Result<(Run, Arc<Flow>), ApiError> {
     let run = match state.store.flows().get_run(id).await {
         Ok(run) => run,
         Err(StoreError::NotFound { .. }) => return Err(ApiError::not_found("run")),
@@ -247,7 +249,7 @@ pub(crate) async fn read(
     caller: Caller,
     Path(id): Path<FlowId>,
 ) -> Result<Json<FlowView>, ApiError> {
-    Ok(Json(FlowView::from(&mine(&state, &caller, &id).await?)))
+    Ok(Json(FlowView::from(mine(&state, &caller, &id).await?.as_ref())))
 }
 
 /// `PUT /api/flows/{id}`: a new revision; an enabled flow's trigger is wired again.

@@ -48,15 +48,24 @@ macro_rules! record_sql {
              SELECT $1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 WHERE EXISTS (SELECT 1 FROM runs \
              WHERE id = $1 AND lease_token = $2 AND status = 'Running'",
             $lock,
-            ") ON CONFLICT (run_id, action_key) DO UPDATE SET name = excluded.name, \
-             iteration = excluded.iteration, status = excluded.status, inputs = excluded.inputs, \
-             outputs = excluded.outputs, error = excluded.error, started_ms = excluded.started_ms, \
-             ended_ms = excluded.ended_ms, attempts = excluded.attempts, pending = excluded.pending \
-             RETURNING (SELECT cancel_requested FROM runs WHERE id = $1) AS cancel_requested"
+            ")",
+            replace_record!(),
+            " RETURNING (SELECT cancel_requested FROM runs WHERE id = $1) AS cancel_requested"
         )
     };
 }
 pub(super) use record_sql;
+
+/// What a record whose key the run's journal holds already does: it replaces the earlier one.
+macro_rules! replace_record {
+    () => {
+        " ON CONFLICT (run_id, action_key) DO UPDATE SET name = excluded.name, \
+         iteration = excluded.iteration, status = excluded.status, inputs = excluded.inputs, \
+         outputs = excluded.outputs, error = excluded.error, started_ms = excluded.started_ms, \
+         ended_ms = excluded.ended_ms, attempts = excluded.attempts, pending = excluded.pending"
+    };
+}
+pub(super) use replace_record;
 
 /// `value` as it is (keys must match exactly), refused when empty or longer than `max` characters.
 pub(super) fn check_text<'a>(field: &'static str, value: &'a str, max: usize) -> Result<&'a str> {

@@ -10,6 +10,7 @@ mod events;
 mod journal;
 mod queue;
 mod runs;
+mod write_thread;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -19,12 +20,13 @@ use crate::dialect::{Cols, in_tx, on_db};
 use crate::error::{Result, StoreError, unique_as_exists};
 use crate::ids::{EnvironmentId, FlowId, TriggerId, UserId, check_name, name_key, now_ms};
 
-pub use batch::{Fence, RunWrite, StartRun, Written};
+pub use batch::{Fence, RunWrite, StartRun, WholeRun, Written};
 pub use claim::MAX_CLAIM_RUNS;
 pub use events::MAX_EVENTS_PER_CALL;
 pub use journal::ActionEntry;
 pub use queue::RunLease;
 pub use runs::{MAX_RUNS_PER_PAGE, Run, RunStatus};
+pub(crate) use write_thread::WriteThread;
 
 /// The most characters of a flow name.
 const MAX_NAME_CHARS: usize = 200;
