@@ -308,6 +308,39 @@ server_test!(a_long_running_action_parks_the_run_and_resumes_it, |db| {
     api.shutdown().await.unwrap();
 });
 
+server_test!(an_http_action_follows_the_asynchronous_pattern_and_parks_the_run, |db| {
+    // The export answers 202 with a Location on the same origin and Retry-After: 1, then 202 once
+    // more, then 200: the Http action parks the run twice and ends with the job's result.
+    let h = Harness::start(&db).await;
+    let api = contoso().await;
+    let connector = upload_contoso(&h.admin, &api).await;
+    let connection = connect(&h.admin, &connector).await;
+    let (_, project) = create_project(&h.admin, &connection, "Exported over Http").await;
+    let project = project["body"]["id"].as_str().unwrap().to_owned();
+    let definition = json!({
+        "triggers": {"manual": {"type": "Request", "kind": "Http"}},
+        "actions": {
+            "Export": {"type": "Http", "runAfter": {}, "inputs": {
+                "method": "POST",
+                "uri": format!("{}/projects/{project}/export", api.base_url()),
+                "headers": {"X-API-Key": contoso_tasks::DEMO_API_KEY}}},
+            "Answer": {"type": "Response", "runAfter": {"Export": ["Succeeded"]},
+                "inputs": {"statusCode": 200, "body": "@body('Export')"}}
+        }
+    });
+    let flow = deploy(&h.admin, "Export over Http", definition, &connection).await;
+    let (status, answer) = h.admin.post(&format!("/api/flows/{flow}/run"), json!({})).await;
+    assert_eq!(status, 200, "{answer}");
+    assert!(answer.to_string().contains(&project), "the export's result, not its 202: {answer}");
+    let runs = finished_runs(&h.admin, &flow, 1).await;
+    assert_eq!(runs[0]["status"], "Succeeded", "{runs:?}");
+    assert!(runs[0]["attempts"].as_i64().unwrap() >= 2, "the run parked while the export ran: {runs:?}");
+    let recorded = actions(&h.admin, runs[0]["id"].as_str().unwrap()).await;
+    assert_eq!(action(&recorded, "Export")["outputs"]["statusCode"], 200, "{recorded:?}");
+    h.stop().await;
+    api.shutdown().await.unwrap();
+});
+
 server_test!(a_waiting_run_can_be_cancelled, |db| {
     let h = Harness::start(&db).await;
     let api = contoso().await;

@@ -59,6 +59,7 @@
 //! [`run_flow`] runs without a host to wake it: `Wait` sleeps and `202` answers are polled inline.
 
 mod exec;
+mod http_async;
 mod journal;
 mod scope;
 mod steps;
