@@ -8,7 +8,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Client, Harness, ServerConfigFor, connect, contoso, create_project, upload_contoso};
+use common::{Client, Harness, ServerConfigFor, TestDb, connect, contoso, create_project, upload_contoso};
 use patchbay_server::triggers::TriggerSettings;
 use serde_json::{Value, json};
 
@@ -43,6 +43,17 @@ async fn finished_runs(client: &Client, flow: &str, count: usize) -> Vec<Value> 
     panic!("{count} runs of {flow} did not finish");
 }
 
+/// A server, the sample API, a connection to it, and a project named `name` in it (its id).
+async fn with_project(db: &TestDb, name: &str) -> (Harness, contoso_tasks::Running, String, String) {
+    let h = Harness::start(db).await;
+    let api = contoso().await;
+    let connector = upload_contoso(&h.admin, &api).await;
+    let connection = connect(&h.admin, &connector).await;
+    let (_, project) = create_project(&h.admin, &connection, name).await;
+    let project = project["body"]["id"].as_str().unwrap().to_owned();
+    (h, api, connection, project)
+}
+
 /// A run's actions by name (the last record of each, outside loops).
 async fn actions(client: &Client, run: &str) -> Vec<Value> {
     let (status, detail) = client.get(&format!("/api/runs/{run}")).await;
@@ -56,12 +67,7 @@ fn action<'a>(actions: &'a [Value], name: &str) -> &'a Value {
 }
 
 server_test!(a_request_trigger_is_answered_by_the_flows_response, |db| {
-    let h = Harness::start(&db).await;
-    let api = contoso().await;
-    let connector = upload_contoso(&h.admin, &api).await;
-    let connection = connect(&h.admin, &connector).await;
-    let (_, project) = create_project(&h.admin, &connection, "Flows").await;
-    let project = project["body"]["id"].as_str().unwrap().to_owned();
+    let (h, api, connection, project) = with_project(&db, "Flows").await;
     let [(_, sample), _] = contoso_tasks::SAMPLE_FLOWS;
     let flow =
         deploy(&h.admin, "Create and answer", serde_json::from_str(sample).unwrap(), &connection).await;
@@ -121,12 +127,7 @@ server_test!(a_definition_that_does_not_load_is_refused_with_diagnostics, |db| {
 });
 
 server_test!(a_webhook_trigger_starts_a_run_per_notification_through_if_and_foreach, |db| {
-    let h = Harness::start(&db).await;
-    let api = contoso().await;
-    let connector = upload_contoso(&h.admin, &api).await;
-    let connection = connect(&h.admin, &connector).await;
-    let (_, project) = create_project(&h.admin, &connection, "Hooked flows").await;
-    let project = project["body"]["id"].as_str().unwrap().to_owned();
+    let (h, api, connection, project) = with_project(&db, "Hooked flows").await;
     let definition = json!({
         "triggers": {"When_a_task_is_created": {
             "type": "OpenApiConnectionWebhook",
@@ -279,12 +280,7 @@ server_test!(a_request_run_in_flight_is_in_the_history_once_it_has_run_a_while, 
 });
 
 server_test!(a_long_running_action_parks_the_run_and_resumes_it, |db| {
-    let h = Harness::start(&db).await;
-    let api = contoso().await;
-    let connector = upload_contoso(&h.admin, &api).await;
-    let connection = connect(&h.admin, &connector).await;
-    let (_, project) = create_project(&h.admin, &connection, "Exported").await;
-    let project = project["body"]["id"].as_str().unwrap().to_owned();
+    let (h, api, connection, project) = with_project(&db, "Exported").await;
     let definition = json!({
         "triggers": {"manual": {"type": "Request", "kind": "Http"}},
         "actions": {
@@ -311,12 +307,7 @@ server_test!(a_long_running_action_parks_the_run_and_resumes_it, |db| {
 server_test!(an_http_action_follows_the_asynchronous_pattern_and_parks_the_run, |db| {
     // The export answers 202 with a Location on the same origin and Retry-After: 1, then 202 once
     // more, then 200: the Http action parks the run twice and ends with the job's result.
-    let h = Harness::start(&db).await;
-    let api = contoso().await;
-    let connector = upload_contoso(&h.admin, &api).await;
-    let connection = connect(&h.admin, &connector).await;
-    let (_, project) = create_project(&h.admin, &connection, "Exported over Http").await;
-    let project = project["body"]["id"].as_str().unwrap().to_owned();
+    let (h, api, connection, project) = with_project(&db, "Exported over Http").await;
     let definition = json!({
         "triggers": {"manual": {"type": "Request", "kind": "Http"}},
         "actions": {
