@@ -40,7 +40,7 @@
 //!   no call is repeated; only actions that had not run see the new value, as if the run had reached
 //!   them later. Where a value must not change, compute it in a `Compose` (stored) and use its
 //!   outputs.
-//! * **Parking.** A connector call answered `202` ([`Invocation::Pending`]) or a `Wait` longer than
+//! * **Parking.** A connector or `Http` call answered `202` ([`Invocation::Pending`]) or a `Wait` longer than
 //!   [`FlowEnvironment::park_threshold`] records the action as `Waiting` with its
 //!   [`Pending`] state and wake time. A parked action holds its branch (what runs after it) and its
 //!   `Foreach` slot; branches that do not depend on it go on until they finish or park, and then
@@ -59,7 +59,6 @@
 //! [`run_flow`] runs without a host to wake it: `Wait` sleeps and `202` answers are polled inline.
 
 mod exec;
-mod http_async;
 mod journal;
 mod scope;
 mod steps;
@@ -285,7 +284,9 @@ pub trait FlowEnvironment: Send + Sync {
         Box::pin(async { Err("this host cannot continue a pending call".to_string()) })
     }
 
-    /// Sends an HTTP request for an `Http` action; `action_key` is its idempotency key.
+    /// Sends an HTTP request for an `Http` action; `action_key` is its idempotency key. A host that
+    /// follows the asynchronous pattern answers a `202` with a status URL [`Invocation::Pending`]
+    /// and continues it in [`FlowEnvironment::resume_call`], as for connector calls.
     fn http<'a>(
         &'a self,
         method: &'a str,
@@ -293,7 +294,7 @@ pub trait FlowEnvironment: Send + Sync {
         headers: Map<String, Value>,
         body: Option<Value>,
         action_key: &'a str,
-    ) -> BoxFuture<'a, Result<ActionResult, String>>;
+    ) -> BoxFuture<'a, Result<Invocation, String>>;
 
     /// Workflow parameter values (override the definition's defaults).
     fn parameters(&self) -> Map<String, Value> {

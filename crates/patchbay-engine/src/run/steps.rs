@@ -10,10 +10,8 @@ use std::time::Duration;
 use chrono::{DateTime, SecondsFormat, Utc};
 use patchbay_expr::to_text;
 use serde_json::{Value, json};
-use url::Url;
 
 use super::exec::{Frame, Run, later, lock, truthy};
-use super::http_async;
 use super::scope::EvalScope;
 use super::{
     ActionRecord, ActionResult, ActionStatus, BoxFuture, FlowResponse, Invocation, Pending, RunStatus,
@@ -359,7 +357,6 @@ impl<'s> Step<'s> {
     }
 
     /// An `Http` action, or the continuation of one (`resume`: the pending state and attempts so far).
-    /// A `202` with a `Location` follows the asynchronous pattern (see [`http_async`]).
     async fn http(&self, inputs: Value, resume: Option<(Value, u32)>) -> StepResult {
         let method = inputs.get("method").and_then(Value::as_str).unwrap_or("GET").to_ascii_uppercase();
         let Some(mut uri) = inputs.get("uri").and_then(Value::as_str).map(str::to_string) else {
@@ -374,22 +371,8 @@ impl<'s> Step<'s> {
         let body = inputs.get("body").cloned();
         let env = self.run.env;
         let key = self.key();
-        let request = Url::parse(&uri).ok();
-        let call = || -> BoxFuture<'_, Result<Invocation, String>> {
-            let sent = env.http(&method, &uri, headers.clone(), body.clone(), &key);
-            let request = request.as_ref();
-            Box::pin(async move { sent.await.map(|answer| http_async::classify(answer, request, false)) })
-        };
-        let (headers, request_url, key_ref) = (&headers, request.as_ref(), key.as_str());
-        let poll = move |state: Value| -> BoxFuture<'_, Result<Invocation, String>> {
-            Box::pin(async move {
-                let status = http_async::status_url(&state)?;
-                let headers = http_async::poll_headers(headers, request_url, &status);
-                let answer = env.http("GET", status.as_str(), headers, None, key_ref).await?;
-                Ok(http_async::classify(answer, Some(&status), true))
-            })
-        };
-        self.with_retry(inputs.clone(), resume, call, poll).await
+        let call = || env.http(&method, &uri, headers.clone(), body.clone(), &key);
+        self.with_retry(inputs.clone(), resume, call).await
     }
 
     /// An `OpenApiConnection` action, or the continuation of one.
@@ -404,36 +387,25 @@ impl<'s> Step<'s> {
         let env = self.run.env;
         let key = self.key();
         let call = || env.invoke(connection, operation, parameters.clone(), &key);
-        let poll = |state: Value| -> BoxFuture<'_, Result<Invocation, String>> {
-            Box::pin(async move { env.resume_call(&state).await })
-        };
-        self.with_retry(inputs.clone(), resume, call, poll).await
+        self.with_retry(inputs.clone(), resume, call).await
     }
 
     /// Calls (or, with `resume`, continues a pending call) until a final answer that is not
     /// retryable or the end of the policy. A `202` parks the action (durable runs) or is waited for.
     /// A failed status poll is polled again; a retryable final answer calls the operation again.
-    /// `call` makes the call, `poll` continues a pending one from its state.
-    async fn with_retry<'a, F, P>(
-        &self,
-        inputs: Value,
-        resume: Option<(Value, u32)>,
-        call: F,
-        poll: P,
-    ) -> StepResult
+    async fn with_retry<'a, F>(&self, inputs: Value, resume: Option<(Value, u32)>, call: F) -> StepResult
     where
         F: Fn() -> BoxFuture<'a, Result<Invocation, String>>,
-        P: Fn(Value) -> BoxFuture<'a, Result<Invocation, String>>,
     {
         let env = self.run.env;
         let policy = self.action.retry.clone().unwrap_or(RetryPolicy::None);
-        let (mut attempts, mut pending) = match resume {
+        let (mut attempts, mut poll) = match resume {
             Some((state, attempts)) => (attempts.max(1), Some(state)),
             None => (1, None),
         };
         loop {
-            let outcome = match &pending {
-                Some(state) => poll(state.clone()).await,
+            let outcome = match &poll {
+                Some(state) => env.resume_call(state).await,
                 None => call().await,
             };
             let answer = match outcome {
@@ -442,7 +414,7 @@ impl<'s> Step<'s> {
                 }
                 Ok(Invocation::Pending { state, wait }) => {
                     env.sleep(wait).await;
-                    pending = Some(state);
+                    poll = Some(state);
                     continue;
                 }
                 Ok(Invocation::Done(r)) => Ok(r),
@@ -456,7 +428,7 @@ impl<'s> Step<'s> {
                 env.sleep(wait).await;
                 attempts += 1;
                 if answer.is_ok() {
-                    pending = None;
+                    poll = None;
                 }
                 continue;
             }

@@ -268,10 +268,10 @@ impl FlowEnvironment for HostEnv {
         _headers: Map<String, Value>,
         body: Option<Value>,
         action_key: &'a str,
-    ) -> BoxFuture<'a, Result<ActionResult, String>> {
+    ) -> BoxFuture<'a, Result<Invocation, String>> {
         Box::pin(async move {
             let url = uri.replace("{base}", &self.base);
-            self.send(method, &url, body, Some(action_key)).await
+            self.send(method, &url, body, Some(action_key)).await.map(Invocation::Done)
         })
     }
 

@@ -6,7 +6,7 @@ pub mod durable;
 use std::time::Duration;
 
 use patchbay_engine::{
-    ActionResult, BoxFuture, Definition, FlowEnvironment, Invocation, RunRecord, TriggerOutputs, run_flow,
+    BoxFuture, Definition, FlowEnvironment, Invocation, RunRecord, TriggerOutputs, run_flow,
 };
 use serde_json::{Map, Value};
 
@@ -31,7 +31,7 @@ impl FlowEnvironment for LocalEnv {
         _h: Map<String, Value>,
         _b: Option<Value>,
         _key: &'a str,
-    ) -> BoxFuture<'a, Result<ActionResult, String>> {
+    ) -> BoxFuture<'a, Result<Invocation, String>> {
         Box::pin(async move { Err(format!("cannot reach {uri}")) })
     }
 

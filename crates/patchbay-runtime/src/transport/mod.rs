@@ -20,6 +20,7 @@ pub mod retry;
 
 pub use client::Transport;
 pub use long_running::{LongRunningError, LongRunningOptions, Pending, PollStep, classify_async};
+pub use origin::headers_for;
 pub(crate) use origin::{is_http, location_header, same_origin};
 pub use paging::{PageOptions, PagingError};
 pub use relay::{Relay, RelayFuture};

@@ -23,7 +23,7 @@ pub(crate) fn location_header(headers: &HeaderMap, base: &Url) -> Option<Url> {
 
 /// The headers to send to `target`: all of them on the origin of `first`, none elsewhere, so
 /// credentials never leak to a host the connector was not configured for.
-pub(crate) fn headers_for(target: &Url, first: &Url, headers: &HeaderMap) -> HeaderMap {
+pub fn headers_for(target: &Url, first: &Url, headers: &HeaderMap) -> HeaderMap {
     if same_origin(target, first) { headers.clone() } else { HeaderMap::new() }
 }
 

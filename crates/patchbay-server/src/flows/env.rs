@@ -6,13 +6,14 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use patchbay_engine::{ActionResult, BoxFuture, FlowEnvironment, Invocation};
+
+use super::http_action;
 use patchbay_runtime::plan::CompiledConnector;
 use patchbay_runtime::security::ConnectionValues;
 use patchbay_runtime::transport::Pending;
-use patchbay_runtime::{Call, Outcome, Runtime, WireRequest};
+use patchbay_runtime::{Call, Outcome, Runtime};
 use serde_json::{Map, Value, json};
 
 /// One connection a flow refers to, ready for the pipeline.
@@ -101,53 +102,14 @@ impl PipelineEnv {
                     "inputs": inputs,
                     "location": pending.location.as_str(),
                 }),
-                wait: pending.retry_after.unwrap_or(Duration::from_secs(20)),
+                wait: pending.wait(http_action::DEFAULT_WAIT),
             }),
         }
-    }
-
-    /// Sends an `Http` action's request through the transport.
-    async fn send(
-        &self,
-        method: &str,
-        uri: &str,
-        headers: Map<String, Value>,
-        body: Option<Value>,
-    ) -> Result<ActionResult, String> {
-        let method = http::Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?;
-        let url = url::Url::parse(uri).map_err(|e| format!("`{uri}` is not a URL: {e}"))?;
-        let mut request = WireRequest::new(method, url);
-        for (name, value) in &headers {
-            let text = value.as_str().map_or_else(|| value.to_string(), str::to_owned);
-            let name = http::HeaderName::from_bytes(name.as_bytes()).map_err(|e| e.to_string())?;
-            request.headers.insert(name, http::HeaderValue::from_str(&text).map_err(|e| e.to_string())?);
-        }
-        if let Some(body) = body {
-            let bytes = match body {
-                Value::String(text) => text.into_bytes(),
-                other => {
-                    request
-                        .headers
-                        .entry(http::header::CONTENT_TYPE)
-                        .or_insert(http::HeaderValue::from_static("application/json"));
-                    other.to_string().into_bytes()
-                }
-            };
-            request.body = bytes.into();
-        }
-        let response = self.runtime.transport.send(request).await.map_err(|e| e.to_string())?;
-        let body = serde_json::from_slice(&response.body)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&response.body).into_owned()));
-        Ok(ActionResult {
-            status_code: response.status.as_u16(),
-            headers: header_map(&response.headers),
-            body,
-        })
     }
 }
 
 /// Response headers as a JSON object.
-fn header_map(headers: &http::HeaderMap) -> Map<String, Value> {
+pub(super) fn header_map(headers: &http::HeaderMap) -> Map<String, Value> {
     headers
         .iter()
         .map(|(name, value)| (name.to_string(), Value::String(value.to_str().unwrap_or_default().to_owned())))
@@ -195,6 +157,9 @@ impl FlowEnvironment for PipelineEnv {
 
     fn resume_call<'a>(&'a self, state: &'a Value) -> BoxFuture<'a, Result<Invocation, String>> {
         Box::pin(async move {
+            if http_action::is_pending_http(state) {
+                return http_action::poll(&self.runtime.transport, state).await;
+            }
             let text =
                 |key: &str| state[key].as_str().ok_or_else(|| format!("the pending call has no `{key}`"));
             let location = url::Url::parse(text("location")?).map_err(|e| e.to_string())?;
@@ -212,8 +177,9 @@ impl FlowEnvironment for PipelineEnv {
         headers: Map<String, Value>,
         body: Option<Value>,
         action_key: &'a str,
-    ) -> BoxFuture<'a, Result<ActionResult, String>> {
-        Box::pin(self.send(method, uri, with_idempotency(headers, action_key), body))
+    ) -> BoxFuture<'a, Result<Invocation, String>> {
+        let headers = with_idempotency(headers, action_key);
+        Box::pin(http_action::send(&self.runtime.transport, method, uri, headers, body))
     }
 
     fn cancel_requested(&self) -> bool {
