@@ -84,32 +84,34 @@ pub(crate) trait Cols {
     fn opt_blob(&self, column: &str) -> Result<Option<Vec<u8>>>;
 }
 
+/// Implements [`Cols`] for a row type whose typed getter by column name is `$get`.
 macro_rules! impl_cols {
-    ($row:ty) => {
-        impl Cols for $row {
-            fn text(&self, column: &str) -> Result<String> {
-                Ok(self.try_get(column)?)
+    ($row:ty, $get:ident) => {
+        impl $crate::dialect::Cols for $row {
+            fn text(&self, column: &str) -> $crate::error::Result<String> {
+                Ok(self.$get(column)?)
             }
-            fn opt_text(&self, column: &str) -> Result<Option<String>> {
-                Ok(self.try_get(column)?)
+            fn opt_text(&self, column: &str) -> $crate::error::Result<Option<String>> {
+                Ok(self.$get(column)?)
             }
-            fn int(&self, column: &str) -> Result<i64> {
-                Ok(self.try_get(column)?)
+            fn int(&self, column: &str) -> $crate::error::Result<i64> {
+                Ok(self.$get(column)?)
             }
-            fn opt_int(&self, column: &str) -> Result<Option<i64>> {
-                Ok(self.try_get(column)?)
+            fn opt_int(&self, column: &str) -> $crate::error::Result<Option<i64>> {
+                Ok(self.$get(column)?)
             }
-            fn flag(&self, column: &str) -> Result<bool> {
-                Ok(self.try_get(column)?)
+            fn flag(&self, column: &str) -> $crate::error::Result<bool> {
+                Ok(self.$get(column)?)
             }
-            fn opt_blob(&self, column: &str) -> Result<Option<Vec<u8>>> {
-                Ok(self.try_get(column)?)
+            fn opt_blob(&self, column: &str) -> $crate::error::Result<Option<Vec<u8>>> {
+                Ok(self.$get(column)?)
             }
         }
     };
 }
-impl_cols!(SqliteRow);
-impl_cols!(PgRow);
+pub(crate) use impl_cols;
+impl_cols!(SqliteRow, try_get);
+impl_cols!(PgRow, try_get);
 
 /// One embedded migration: version, description, SQL.
 type MigrationFile = (i64, &'static str, &'static str);
@@ -168,7 +170,7 @@ pub(crate) async fn open_sqlite(url: &str) -> Result<Db> {
         .journal_mode(SqliteJournalMode::Wal)
         // FULL keeps an acknowledged commit across a power loss, which the durability rule needs.
         .synchronous(SqliteSynchronous::Full)
-        .busy_timeout(Duration::from_secs(10))
+        .busy_timeout(SQLITE_BUSY_TIMEOUT)
         .foreign_keys(true);
     if let Some(parent) = options.get_filename().parent().filter(|parent| !parent.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)
@@ -177,6 +179,18 @@ pub(crate) async fn open_sqlite(url: &str) -> Result<Db> {
     let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
     migrator(SQLITE_MIGRATIONS).run(&pool).await?;
     Ok(Db::Sqlite(pool))
+}
+
+/// How long an SQLite connection waits for a lock (the one write lock, above all) before failing.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A connection of its own to the SQLite file at `path`, which the pool created and migrated
+/// (so it is in WAL mode), with the pool's busy timeout; for the store's hot paths beside the pool.
+pub(crate) fn sqlite_side_connection(path: &std::path::Path) -> Result<rusqlite::Connection> {
+    let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let connection = rusqlite::Connection::open_with_flags(path, flags)?;
+    connection.busy_timeout(SQLITE_BUSY_TIMEOUT)?;
+    Ok(connection)
 }
 
 /// The file behind an SQLite pool's main database, as SQLite names it; `None` in memory.

@@ -9,17 +9,14 @@
 
 use std::path::Path;
 use std::sync::{Mutex, PoisonError};
-use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::Connection;
 
+use crate::dialect::sqlite_side_connection;
 use crate::error::Result;
 
 /// The read itself.
 const GENERATION_SQL: &str = "SELECT value FROM config_generation WHERE id = 1";
-
-/// How long a read waits on a lock (only WAL recovery or a schema change hold readers).
-const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A connection reading the configuration generation.
 pub(crate) struct GenerationReader {
@@ -35,9 +32,7 @@ impl std::fmt::Debug for GenerationReader {
 impl GenerationReader {
     /// Opens a read connection to the database file at `path` (created and migrated by the pool).
     pub(crate) fn open(path: &Path) -> Result<GenerationReader> {
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let connection = Connection::open_with_flags(path, flags)?;
-        connection.busy_timeout(BUSY_TIMEOUT)?;
+        let connection = sqlite_side_connection(path)?;
         connection.pragma_update(None, "query_only", "ON")?;
         Ok(GenerationReader { connection: Mutex::new(connection) })
     }

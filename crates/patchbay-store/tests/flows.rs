@@ -109,6 +109,19 @@ impl Fixture {
     }
 }
 
+/// A run of `flow` for node-a to start at `at_ms` (its id ordered by that time), with `body` as
+/// its trigger body.
+fn start_of(flow: &Flow, at_ms: i64, body: Value) -> StartRun {
+    StartRun {
+        id: RunId::ordered(at_ms).unwrap(),
+        flow_id: flow.id.clone(),
+        revision: flow.revision,
+        trigger: json!({"headers": {}, "body": body}),
+        node: "node-a".into(),
+        lease_ms: LEASE,
+    }
+}
+
 fn entry(key: &str, status: &str, output: Value) -> ActionEntry {
     let (name, iteration) = match key.split_once('#') {
         Some((name, indexes)) => (name, indexes.split('.').map(|i| i.parse().unwrap()).collect()),
@@ -664,14 +677,7 @@ store_test!(a_batch_of_run_writes_commits_together_and_each_write_fails_alone, |
     let flows = f.store.flows();
     let flow = f.enabled_flow("Batched", None).await;
     let now = now_ms();
-    let start = |n: i64| StartRun {
-        id: RunId::ordered(now + n).unwrap(),
-        flow_id: flow.id.clone(),
-        revision: flow.revision,
-        trigger: json!({"headers": {}, "body": {"n": n}}),
-        node: "node-a".into(),
-        lease_ms: LEASE,
-    };
+    let start = |n: i64| start_of(&flow, now + n, json!({"n": n}));
     let (first, second) = (start(1), start(2));
     let (lease, other) = (first.lease(now), second.lease(now));
     let forged = Fence { run: other.run.id.clone(), token: 7 };
@@ -734,14 +740,7 @@ store_test!(a_run_started_and_ended_in_one_go_is_written_whole, |db| {
     let flow = f.enabled_flow("Whole", None).await;
     let now = now_ms();
     let whole = |n: i64| WholeRun {
-        run: StartRun {
-            id: RunId::ordered(now + n).unwrap(),
-            flow_id: flow.id.clone(),
-            revision: flow.revision,
-            trigger: json!({"headers": {}, "body": {"n": n}}),
-            node: "node-a".into(),
-            lease_ms: LEASE,
-        },
+        run: start_of(&flow, now + n, json!({"n": n})),
         now_ms: now,
         records: vec![
             entry("Get_item", "Succeeded", json!({"id": 1})),
@@ -790,14 +789,7 @@ store_test!(run_write_batches_and_other_writes_interleave_without_loss, |db| {
             let flows = f.store.flows();
             for round in 0..10_i64 {
                 let now = now_ms();
-                let run = StartRun {
-                    id: RunId::ordered(now).unwrap(),
-                    flow_id: flow.id.clone(),
-                    revision: flow.revision,
-                    trigger: json!({"headers": {}, "body": {"task": task, "round": round}}),
-                    node: "node-a".into(),
-                    lease_ms: LEASE,
-                };
+                let run = start_of(&flow, now, json!({"task": task, "round": round}));
                 let fence = Fence::from(&run.lease(now));
                 let writes = vec![
                     RunWrite::Start { run, now_ms: now },
@@ -837,15 +829,7 @@ store_test!(a_closed_store_refuses_run_writes_with_an_error, |db| {
     let f = fixture(&db).await;
     let flow = f.enabled_flow("Closed", None).await;
     f.store.close().await;
-    let run = StartRun {
-        id: RunId::ordered(now_ms()).unwrap(),
-        flow_id: flow.id.clone(),
-        revision: flow.revision,
-        trigger: json!({}),
-        node: "node-a".into(),
-        lease_ms: LEASE,
-    };
-    let refused = f.store.flows().start_run(run).await;
+    let refused = f.store.flows().start_run(start_of(&flow, now_ms(), json!({}))).await;
     assert!(refused.is_err(), "{refused:?}");
 });
 

@@ -424,7 +424,7 @@ impl Prepared {
 macro_rules! apply {
     ($tx:ident, $pg:expr, $prepared:expr) => {{
         let prepared: &Prepared = $prepared;
-        let mut outcome = None;
+        let mut settled = Settled::default();
         for (sql, params) in prepared.statements($pg) {
             let mut query = sqlx::query(sql);
             for param in params {
@@ -436,17 +436,37 @@ macro_rules! apply {
                 };
             }
             let row = query.fetch_optional(&mut *$tx).await?;
-            if outcome.is_none() {
-                let first = prepared.outcome(row.as_ref());
-                let stop = first.is_err();
-                outcome = Some(first);
-                if stop {
-                    break;
-                }
+            if !settled.take(prepared, row.as_ref()) {
+                break;
             }
         }
-        outcome.unwrap_or_else(|| Err(not_applied()))
+        settled.outcome()
     }};
+}
+
+/// A write's outcome as its statements run: the first statement's row decides it, and when that
+/// is a per-write error the rest are not run.
+#[derive(Default)]
+pub(crate) struct Settled(Option<Result<Written>>);
+
+impl Settled {
+    /// Takes the row of `write`'s next statement; `false` when its remaining statements must not run.
+    pub(crate) fn take(&mut self, write: &Prepared, row: Option<&impl Cols>) -> bool {
+        match &self.0 {
+            Some(_) => true,
+            None => {
+                let first = write.outcome(row);
+                let go_on = first.is_ok();
+                self.0 = Some(first);
+                go_on
+            }
+        }
+    }
+
+    /// The write's outcome.
+    pub(crate) fn outcome(self) -> Result<Written> {
+        self.0.unwrap_or_else(|| Err(not_applied()))
+    }
 }
 
 /// The error of a write the transaction did not reach (never expected).

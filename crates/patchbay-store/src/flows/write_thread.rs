@@ -13,18 +13,14 @@
 use std::path::Path;
 use std::sync::Mutex;
 use std::sync::mpsc;
-use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::oneshot;
 
 use super::Written;
-use super::batch::{Param, Prepared};
-use crate::dialect::Cols;
+use super::batch::{Param, Prepared, Settled};
+use crate::dialect::sqlite_side_connection;
 use crate::error::{Result, StoreError};
-
-/// How long a transaction waits for SQLite's write lock, as the pool's connections do.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The placeholders of the statements' values, in order (SQLite numbers named parameters by first
 /// appearance, so they are bound by name).
@@ -90,12 +86,9 @@ fn stopped() -> StoreError {
     StoreError::invalid("store", "the run-write thread has stopped (the store was closed)")
 }
 
-/// A connection with the pool's settings: a busy timeout, FULL sync, foreign keys (the file is in
-/// WAL mode already).
+/// A connection with the pool's settings: its busy timeout, FULL sync, foreign keys.
 fn open(path: &Path) -> Result<Connection> {
-    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let connection = Connection::open_with_flags(path, flags)?;
-    connection.busy_timeout(BUSY_TIMEOUT)?;
+    let connection = sqlite_side_connection(path)?;
     connection.pragma_update(None, "synchronous", "FULL")?;
     connection.pragma_update(None, "foreign_keys", "ON")?;
     Ok(connection)
@@ -121,7 +114,7 @@ fn apply_batch(connection: &mut Connection, writes: &[Prepared]) -> BatchOutcome
 
 /// Applies one write; `Err` only for a database error, the write's own outcome otherwise.
 fn apply_one(connection: &Connection, write: &Prepared) -> Result<Result<Written>> {
-    let mut outcome = None;
+    let mut settled = Settled::default();
     for (sql, params) in write.statements(false) {
         let mut statement = connection.prepare_cached(sql)?;
         for (name, param) in PLACEHOLDERS.iter().zip(&params) {
@@ -134,36 +127,11 @@ fn apply_one(connection: &Connection, write: &Prepared) -> Result<Result<Written
             }
         }
         let mut rows = statement.raw_query();
-        let row = rows.next()?;
-        if outcome.is_none() {
-            let first = write.outcome(row);
-            let stop = first.is_err();
-            outcome = Some(first);
-            if stop {
-                break;
-            }
+        if !settled.take(write, rows.next()?) {
+            break;
         }
     }
-    Ok(outcome.unwrap_or_else(|| Err(StoreError::invalid("write", "was not applied"))))
+    Ok(settled.outcome())
 }
 
-impl Cols for rusqlite::Row<'_> {
-    fn text(&self, column: &str) -> Result<String> {
-        Ok(self.get(column)?)
-    }
-    fn opt_text(&self, column: &str) -> Result<Option<String>> {
-        Ok(self.get(column)?)
-    }
-    fn int(&self, column: &str) -> Result<i64> {
-        Ok(self.get(column)?)
-    }
-    fn opt_int(&self, column: &str) -> Result<Option<i64>> {
-        Ok(self.get(column)?)
-    }
-    fn flag(&self, column: &str) -> Result<bool> {
-        Ok(self.get(column)?)
-    }
-    fn opt_blob(&self, column: &str) -> Result<Option<Vec<u8>>> {
-        Ok(self.get(column)?)
-    }
-}
+crate::dialect::impl_cols!(rusqlite::Row<'_>, get);
